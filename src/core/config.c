@@ -1,0 +1,389 @@
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+
+typedef enum { OPT_STRING, OPT_BOOL, OPT_UINT, OPT_SIZE, OPT_DURATION } opt_type_t;
+
+typedef struct option_desc {
+    const char *key;
+    opt_type_t type;
+    size_t offset;
+    uint64_t min, max; /* for numbers */
+    const char *def;
+    const char *help;
+} option_desc_t;
+
+#define OFF(field) offsetof(config_t, field)
+
+static const option_desc_t options[] = {
+    {"listen", OPT_STRING, OFF(listen), 0, 0, "127.0.0.1:8080", "address and port to serve HTTP on"},
+    {"data", OPT_STRING, OFF(data_dir), 0, 0, "./data", "directory for the database, uploads and temporary files"},
+    {"threads", OPT_UINT, OFF(threads), 0, 1024, "0", "event-loop threads; 0 means one per core"},
+    {"http2", OPT_BOOL, OFF(http2), 0, 0, "false", "accept cleartext HTTP/2 (h2c); keep off on the internet (see docs/operations.md)"},
+    {"demo", OPT_BOOL, OFF(demo), 0, 0, "false", "create the demo school if the database is new"},
+    {"access_log", OPT_BOOL, OFF(access_log), 0, 0, "true", "one logfmt line per request"},
+    {"log_file", OPT_STRING, OFF(log_file), 0, 0, "-", "log destination; '-' is standard error; reopened on SIGHUP"},
+    {"log_level", OPT_STRING, OFF(log_level), 0, 0, "info", "debug, info, warn or error"},
+    {"max_body", OPT_SIZE, OFF(max_body), 1024, 1ull << 32, "64M", "largest request body accepted at all"},
+    {"max_form", OPT_SIZE, OFF(max_form), 256, 64ull << 20, "256K", "largest urlencoded form body"},
+    {"max_json", OPT_SIZE, OFF(max_json), 256, 64ull << 20, "1M", "largest JSON request body"},
+    {"max_upload_file", OPT_SIZE, OFF(max_upload_file), 1024, 1ull << 32, "20M", "largest single uploaded file"},
+    {"max_upload_total", OPT_SIZE, OFF(max_upload_total), 1024, 1ull << 32, "50M", "largest total of the files in one form"},
+    {"max_url", OPT_SIZE, OFF(max_url), 256, 256 * 1024, "8K", "longest request target (path and query)"},
+    {"max_headers", OPT_SIZE, OFF(max_headers), 1024, 256 * 1024, "32K", "largest request head (request line and header fields)"},
+    {"request_timeout", OPT_DURATION, OFF(request_timeout_ms), 100, 3600 * 1000, "60s",
+     "time allowed to receive a whole request, and to keep an idle connection"},
+    {"shutdown_timeout", OPT_DURATION, OFF(shutdown_timeout_ms), 0, 3600 * 1000, "10s",
+     "on SIGTERM, how long in-flight requests may take to finish"},
+    {"max_connections", OPT_UINT, OFF(max_connections), 1, 10000000, "100000", "open connections per process"},
+    {"gzip_level", OPT_UINT, OFF(gzip_level), 1, 9, "5", "gzip level for dynamic responses"},
+    {"default_lang", OPT_STRING, OFF(default_lang), 0, 0, "fr", "language when the browser asks for none we have: fr or en"},
+    {"timezone", OPT_STRING, OFF(timezone), 0, 0, "Europe/Paris", "time zone times are shown in"},
+};
+
+#define NOPTIONS (sizeof options / sizeof options[0])
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !*s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    uint64_t mul = 1;
+    if (*end) {
+        switch (toupper((unsigned char)*end)) {
+        case 'K': mul = 1024; break;
+        case 'M': mul = 1024 * 1024; break;
+        case 'G': mul = 1024ull * 1024 * 1024; break;
+        default: return -1;
+        }
+        end++;
+        if (toupper((unsigned char)*end) == 'B' || toupper((unsigned char)*end) == 'I') {
+            end++;
+            if (toupper((unsigned char)*end) == 'B')
+                end++;
+        }
+        if (*end)
+            return -1;
+    }
+    if (v > UINT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+int config_parse_duration_ms(const char *s, uint64_t *out)
+{
+    if (!s || !*s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    uint64_t mul;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        mul = 1000;
+    else if (strcmp(end, "ms") == 0)
+        mul = 1;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        mul = 60 * 1000;
+    else if (strcmp(end, "h") == 0)
+        mul = 3600 * 1000;
+    else
+        return -1;
+    if (v > UINT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static const option_desc_t *find_option(const char *key, size_t len)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const char *k = options[i].key;
+        if (strlen(k) != len)
+            continue;
+        size_t j = 0;
+        for (; j < len; j++) {
+            char c = key[j] == '-' ? '_' : (char)tolower((unsigned char)key[j]);
+            if (c != k[j])
+                break;
+        }
+        if (j == len)
+            return &options[i];
+    }
+    return NULL;
+}
+
+static int apply(config_t *cfg, const option_desc_t *o, const char *value, const char *origin, char *err, size_t errlen)
+{
+    char *base = (char *)cfg;
+    switch (o->type) {
+    case OPT_STRING: {
+        char **slot = (char **)(base + o->offset);
+        free(*slot);
+        *slot = xstrdup(value);
+        return 0;
+    }
+    case OPT_BOOL: {
+        bool *slot = (bool *)(base + o->offset);
+        if (!strcmp(value, "true") || !strcmp(value, "on") || !strcmp(value, "yes") || !strcmp(value, "1"))
+            *slot = true;
+        else if (!strcmp(value, "false") || !strcmp(value, "off") || !strcmp(value, "no") || !strcmp(value, "0"))
+            *slot = false;
+        else {
+            set_err(err, errlen, "%s: %s: expected true or false, got \"%s\"", origin, o->key, value);
+            return -1;
+        }
+        return 0;
+    }
+    case OPT_UINT:
+    case OPT_SIZE:
+    case OPT_DURATION: {
+        uint64_t v;
+        int rc;
+        if (o->type == OPT_SIZE)
+            rc = config_parse_size(value, &v);
+        else if (o->type == OPT_DURATION)
+            rc = config_parse_duration_ms(value, &v);
+        else {
+            char *end;
+            errno = 0;
+            v = strtoull(value, &end, 10);
+            rc = (!*value || !isdigit((unsigned char)*value) || *end || errno) ? -1 : 0;
+        }
+        if (rc != 0) {
+            set_err(err, errlen, "%s: %s: \"%s\" is not a valid %s", origin, o->key, value,
+                    o->type == OPT_SIZE ? "size (e.g. 64K, 32M)"
+                    : o->type == OPT_DURATION ? "duration (e.g. 500ms, 30s, 5m)"
+                                              : "whole number");
+            return -1;
+        }
+        if (v < o->min || v > o->max) {
+            set_err(err, errlen, "%s: %s: %s is out of range (%llu to %llu%s)", origin, o->key, value,
+                    (unsigned long long)o->min, (unsigned long long)o->max,
+                    o->type == OPT_SIZE ? " bytes" : o->type == OPT_DURATION ? " ms" : "");
+            return -1;
+        }
+        if (o->type == OPT_UINT)
+            *(unsigned *)(base + o->offset) = (unsigned)v;
+        else
+            *(uint64_t *)(base + o->offset) = v;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+void config_init_defaults(config_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    char err[256];
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (apply(cfg, &options[i], options[i].def, "default", err, sizeof err) != 0) {
+            fprintf(stderr, "bad built-in default: %s\n", err);
+            abort();
+        }
+    }
+}
+
+void config_dispose(config_t *cfg)
+{
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        if (options[i].type == OPT_STRING) {
+            char **slot = (char **)((char *)cfg + options[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+    free(cfg->config_file);
+    cfg->config_file = NULL;
+}
+
+int config_set(config_t *cfg, const char *key, const char *value, const char *origin, char *err, size_t errlen)
+{
+    const option_desc_t *o = find_option(key, strlen(key));
+    if (!o) {
+        set_err(err, errlen, "%s: unknown setting \"%s\" (see `cartable help config`)", origin, key);
+        return -1;
+    }
+    return apply(cfg, o, value, origin, err, errlen);
+}
+
+int config_load_file(config_t *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        set_err(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            set_err(err, errlen, "%s:%d: line too long", path, lineno);
+            rc = -1;
+            break;
+        }
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+            line[--n] = '\0';
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0' || *p == '#')
+            continue;
+        char *eq = strchr(p, '=');
+        if (!eq) {
+            set_err(err, errlen, "%s:%d: expected \"key = value\"", path, lineno);
+            rc = -1;
+            break;
+        }
+        char *kend = eq;
+        while (kend > p && (kend[-1] == ' ' || kend[-1] == '\t'))
+            kend--;
+        *kend = '\0';
+        char *v = eq + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        size_t vl = strlen(v);
+        if (vl >= 2 && ((v[0] == '"' && v[vl - 1] == '"') || (v[0] == '\'' && v[vl - 1] == '\''))) {
+            v[vl - 1] = '\0';
+            v++;
+        }
+        char origin[4200];
+        snprintf(origin, sizeof origin, "%s:%d", path, lineno);
+        if (config_set(cfg, p, v, origin, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    if (rc == 0) {
+        free(cfg->config_file);
+        cfg->config_file = xstrdup(path);
+    }
+    return rc;
+}
+
+int config_load_env(config_t *cfg, char **envp, char *err, size_t errlen)
+{
+    static const char prefix[] = "CARTABLE_";
+    for (char **e = envp; e && *e; e++) {
+        if (strncmp(*e, prefix, sizeof prefix - 1) != 0)
+            continue;
+        const char *kv = *e + sizeof prefix - 1;
+        const char *eq = strchr(kv, '=');
+        if (!eq)
+            continue;
+        size_t klen = (size_t)(eq - kv);
+        /* CARTABLE_CONFIG names the file itself; CARTABLE_BIN and the like belong to tools. */
+        if (klen == 6 && strncmp(kv, "CONFIG", 6) == 0)
+            continue;
+        const option_desc_t *o = find_option(kv, klen);
+        if (!o) {
+            set_err(err, errlen, "environment: unknown setting %.*s (see `cartable help config`)", (int)(klen + 9), *e);
+            return -1;
+        }
+        char origin[128];
+        snprintf(origin, sizeof origin, "environment CARTABLE_%.*s", (int)(klen < 64 ? klen : 64), kv);
+        if (apply(cfg, o, eq + 1, origin, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int config_parse_arg(config_t *cfg, int argc, char **argv, int *i, char *err, size_t errlen)
+{
+    const char *arg = argv[*i];
+    if (strncmp(arg, "--", 2) != 0)
+        return 0;
+    const char *name = arg + 2;
+    const char *eq = strchr(name, '=');
+    size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+    const option_desc_t *o = find_option(name, nlen);
+    if (!o)
+        return 0;
+    char origin[128];
+    snprintf(origin, sizeof origin, "option --%.*s", (int)(nlen < 64 ? nlen : 64), name);
+    const char *value;
+    if (eq) {
+        value = eq + 1;
+    } else if (o->type == OPT_BOOL) {
+        /* A bare boolean flag means true; an explicit value may follow. */
+        const char *next = *i + 1 < argc ? argv[*i + 1] : NULL;
+        if (next && (!strcmp(next, "true") || !strcmp(next, "false") || !strcmp(next, "on") || !strcmp(next, "off"))) {
+            value = next;
+            (*i)++;
+        } else {
+            value = "true";
+        }
+    } else {
+        if (*i + 1 >= argc) {
+            set_err(err, errlen, "%s needs a value", origin);
+            return -1;
+        }
+        value = argv[++(*i)];
+    }
+    (*i)++;
+    return apply(cfg, o, value, origin, err, errlen) == 0 ? 1 : -1;
+}
+
+int config_validate(config_t *cfg, char *err, size_t errlen)
+{
+    if (strcmp(cfg->default_lang, "fr") != 0 && strcmp(cfg->default_lang, "en") != 0) {
+        set_err(err, errlen, "default_lang: \"%s\" is not a language Cartable has (fr, en)", cfg->default_lang);
+        return -1;
+    }
+    const char *levels[] = {"debug", "info", "warn", "error"};
+    bool ok = false;
+    for (int i = 0; i < 4; i++)
+        ok |= strcmp(cfg->log_level, levels[i]) == 0;
+    if (!ok) {
+        set_err(err, errlen, "log_level: \"%s\" is not one of debug, info, warn, error", cfg->log_level);
+        return -1;
+    }
+    if (cfg->max_upload_file > cfg->max_body || cfg->max_upload_total > cfg->max_body) {
+        set_err(err, errlen, "max_upload_file and max_upload_total must not exceed max_body (%llu bytes)",
+                (unsigned long long)cfg->max_body);
+        return -1;
+    }
+    if (cfg->max_upload_file > cfg->max_upload_total) {
+        set_err(err, errlen, "max_upload_file must not exceed max_upload_total");
+        return -1;
+    }
+    if (!cfg->data_dir[0]) {
+        set_err(err, errlen, "data: the data directory must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+void config_print_reference(void *file)
+{
+    FILE *f = file;
+    fprintf(f, "Settings (config file key = value; environment CARTABLE_KEY; option --key):\n\n");
+    for (size_t i = 0; i < NOPTIONS; i++)
+        fprintf(f, "  %-18s default %-14s %s\n", options[i].key, options[i].def, options[i].help);
+}

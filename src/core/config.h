@@ -1,0 +1,63 @@
+/* config: every setting of the server, with a default that lets `cartable serve`
+ * run with none.
+ *
+ * Precedence, lowest first: built-in defaults, the config file (`key = value`
+ * lines, '#' comments), CARTABLE_<KEY> environment variables, command-line
+ * options (--key value, --key=value, dashes or underscores alike). An unknown key
+ * or a bad value is an error that names the key, the source and the line.
+ * The filled config is immutable once the server starts.
+ */
+#ifndef CARTABLE_CORE_CONFIG_H
+#define CARTABLE_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct config {
+    char *listen;          /* ADDR:PORT */
+    char *data_dir;        /* SQLite database, uploads, temporary files */
+    char *config_file;     /* where the file settings came from, or NULL */
+    unsigned threads;      /* 0: one per core */
+    bool http2;            /* h2c (prior knowledge and upgrade); off by default */
+    bool demo;             /* create and serve the demo school */
+    bool access_log;       /* one logfmt line per request */
+    char *log_file;        /* "-": standard error */
+    char *log_level;       /* debug, info, warn, error */
+    uint64_t max_body;     /* largest request body accepted at all (bytes) */
+    uint64_t max_form;     /* largest urlencoded form */
+    uint64_t max_json;     /* largest JSON body */
+    uint64_t max_upload_file;  /* one file in a multipart form */
+    uint64_t max_upload_total; /* all files of one multipart form */
+    uint64_t max_url;      /* request target length */
+    uint64_t max_headers;  /* request line plus header fields, in bytes */
+    uint64_t request_timeout_ms; /* to receive a whole request; also the keep-alive idle time */
+    uint64_t shutdown_timeout_ms; /* in-flight requests get this long to finish on SIGTERM */
+    unsigned max_connections;
+    unsigned gzip_level;   /* 1..9 for dynamic responses */
+    char *default_lang;    /* fr or en */
+    char *timezone;        /* shown times; stored times are UTC */
+} config_t;
+
+void config_init_defaults(config_t *cfg);
+void config_dispose(config_t *cfg);
+
+/* Each returns 0, or -1 with a message in err. */
+int config_set(config_t *cfg, const char *key, const char *value, const char *origin, char *err, size_t errlen);
+int config_load_file(config_t *cfg, const char *path, char *err, size_t errlen);
+int config_load_env(config_t *cfg, char **envp, char *err, size_t errlen);
+/* Consumes --key value options from argv[*i]; sets *i past them. Returns 1 if argv[*i]
+ * was a config option, 0 if not (left for the caller), -1 on error. */
+int config_parse_arg(config_t *cfg, int argc, char **argv, int *i, char *err, size_t errlen);
+/* Checks settings that depend on each other; fills derived values. */
+int config_validate(config_t *cfg, char *err, size_t errlen);
+
+/* Parses "64K", "32M", "1G", "1024"; returns 0 or -1. */
+int config_parse_size(const char *s, uint64_t *out);
+/* Parses "500ms", "30s", "5m", "2h", bare numbers are seconds; returns 0 or -1. */
+int config_parse_duration_ms(const char *s, uint64_t *out);
+
+/* Prints every key with its default and help text (for `cartable help config`). */
+void config_print_reference(void *file);
+
+#endif

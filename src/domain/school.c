@@ -1,0 +1,120 @@
+#include "domain/school.h"
+
+#include <string.h>
+#include <time.h>
+
+static const char uai_letters[] = "ABCDEFGHJKLMNPRSTUVWXYZ"; /* 23 letters: no I, O, Q */
+
+char uai_check_letter(str_t s)
+{
+    if (s.len != 7)
+        return 0;
+    const char *digits = s.ptr;
+    long n = 0;
+    for (int i = 0; i < 7; i++) {
+        if (digits[i] < '0' || digits[i] > '9')
+            return 0;
+        n = n * 10 + (digits[i] - '0');
+    }
+    return uai_letters[n % 23];
+}
+
+bool uai_valid(str_t uai)
+{
+    if (uai.len != 8)
+        return false;
+    char want = uai_check_letter((str_t){uai.ptr, 7});
+    return want != 0 && uai.ptr[7] == want;
+}
+
+bool school_kind_valid(str_t kind)
+{
+    static const char *const kinds[] = {"ecole", "college", "lycee", "lycee_pro", "autre"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (str_eq_cstr(kind, kinds[i]))
+            return true;
+    return false;
+}
+
+typedef struct collect {
+    arena_t *arena;
+    school_t *items;
+    size_t n, cap;
+} collect_t;
+
+static str_t copy(arena_t *a, str_t s)
+{
+    return (str_t){arena_strndup(a, s.ptr, s.len), s.len};
+}
+
+static void fill(arena_t *a, const store_row_t *row, school_t *s)
+{
+    s->id = store_row_int(row, 0);
+    s->uai = copy(a, store_row_text(row, 1));
+    s->name = copy(a, store_row_text(row, 2));
+    s->kind = copy(a, store_row_text(row, 3));
+    s->city = copy(a, store_row_text(row, 4));
+    s->timezone = copy(a, store_row_text(row, 5));
+    s->is_demo = store_row_int(row, 6) != 0;
+}
+
+static int on_row(void *ud, const store_row_t *row)
+{
+    collect_t *c = ud;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        c->items = arena_realloc(c->arena, c->items, sizeof(school_t) * c->cap, sizeof(school_t) * cap);
+        c->cap = cap;
+    }
+    fill(c->arena, row, &c->items[c->n++]);
+    return 0;
+}
+
+#define SCHOOL_COLUMNS "id, uai, name, kind, city, timezone, is_demo"
+
+int school_get(store_reader_t *r, arena_t *a, int64_t id, school_t *out)
+{
+    collect_t c = {.arena = a};
+    int rc = store_read(r, "SELECT " SCHOOL_COLUMNS " FROM schools WHERE id = ?", STORE_ARGS(SA_INT(id)), on_row, &c);
+    if (rc < 0)
+        return rc;
+    if (c.n == 0)
+        return 0;
+    *out = c.items[0];
+    return 1;
+}
+
+int school_first(store_reader_t *r, arena_t *a, school_t *out)
+{
+    collect_t c = {.arena = a};
+    int rc = store_read(r, "SELECT " SCHOOL_COLUMNS " FROM schools ORDER BY id LIMIT 1", STORE_NO_ARGS, on_row, &c);
+    if (rc < 0)
+        return rc;
+    if (c.n == 0)
+        return 0;
+    *out = c.items[0];
+    return 1;
+}
+
+int school_list(store_reader_t *r, arena_t *a, school_t **out)
+{
+    collect_t c = {.arena = a};
+    int rc = store_read(r, "SELECT " SCHOOL_COLUMNS " FROM schools ORDER BY name, id", STORE_NO_ARGS, on_row, &c);
+    if (rc < 0)
+        return rc;
+    *out = c.items;
+    return (int)c.n;
+}
+
+int school_create(store_tx_t *tx, school_t *s)
+{
+    int rc = store_tx_exec(tx,
+                           "INSERT INTO schools (uai, name, kind, city, timezone, is_demo, created_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           STORE_ARGS(SA_TEXT(s->uai), SA_TEXT(s->name), SA_TEXT(s->kind), SA_TEXT(s->city),
+                                      SA_TEXT(s->timezone.len ? s->timezone : STR("Europe/Paris")),
+                                      SA_INT(s->is_demo), SA_INT(time(NULL))));
+    if (rc == STORE_OK)
+        s->id = store_tx_last_id(tx);
+    return rc;
+}

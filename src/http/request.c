@@ -1,0 +1,265 @@
+#include "http/request.h"
+
+#include <netdb.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "http/cookie.h"
+#include "http/response.h"
+#include "http/worker.h"
+#include "web/template.h"
+
+str_t request_method(const request_t *r)
+{
+    return (str_t){r->h2o->method.base, r->h2o->method.len};
+}
+
+str_t request_header(const request_t *r, const char *lower_name)
+{
+    h2o_req_t *req = r->h2o;
+    size_t n = strlen(lower_name);
+    const h2o_token_t *token = h2o_lookup_token(lower_name, n);
+    ssize_t i = token ? h2o_find_header(&req->headers, token, -1)
+                      : h2o_find_header_by_str(&req->headers, lower_name, n, -1);
+    if (i < 0)
+        return STR_NULL;
+    return (str_t){req->headers.entries[i].value.base, req->headers.entries[i].value.len};
+}
+
+str_t request_cookie(const request_t *r, const char *name)
+{
+    h2o_req_t *req = r->h2o;
+    str_t want = str_from(name);
+    /* Browsers may send several Cookie headers over HTTP/2. */
+    for (ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, -1); i >= 0;
+         i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) {
+        str_t v = cookie_find((str_t){req->headers.entries[i].value.base, req->headers.entries[i].value.len}, want);
+        if (v.ptr)
+            return v;
+    }
+    return STR_NULL;
+}
+
+const route_param_t *request_param(const request_t *r, const char *name)
+{
+    return route_param(&r->match, name);
+}
+
+int64_t request_param_int(const request_t *r, const char *name)
+{
+    const route_param_t *p = route_param(&r->match, name);
+    return p && p->type == PARAM_INT ? p->num : -1;
+}
+
+str_t request_param_str(const request_t *r, const char *name)
+{
+    const route_param_t *p = route_param(&r->match, name);
+    return p ? p->str : STR_NULL;
+}
+
+static bool parse_query(request_t *r)
+{
+    if (r->query)
+        return true;
+    r->query = arena_alloc(&r->arena, sizeof(form_t));
+    form_init(r->query, &r->arena);
+    form_error_t err;
+    if (form_parse_urlencoded(r->query, r->query_string.ptr, r->query_string.len, NULL, &err) != FORM_OK) {
+        form_init(r->query, &r->arena);
+        r->query->cap = (size_t)-1; /* marks "invalid" without another field */
+        return false;
+    }
+    return true;
+}
+
+str_t request_query(request_t *r, const char *name)
+{
+    parse_query(r);
+    if (r->query->cap == (size_t)-1)
+        return STR_NULL;
+    return form_get(r->query, name);
+}
+
+bool request_query_valid(request_t *r)
+{
+    parse_query(r);
+    return r->query->cap != (size_t)-1;
+}
+
+static str_t body_of(const request_t *r)
+{
+    return (str_t){r->h2o->entity.base, r->h2o->entity.base ? r->h2o->entity.len : 0};
+}
+
+/* Media type without parameters, and its charset parameter if any. */
+static str_t media_type(str_t content_type, str_t *charset)
+{
+    str_t params;
+    str_t type = str_trim(str_cut(content_type, ';', &params));
+    *charset = STR_NULL;
+    while (params.ptr) {
+        str_t rest;
+        str_t p = str_trim(str_cut(params, ';', &rest));
+        params = rest;
+        str_t v;
+        str_t n = str_trim(str_cut(p, '=', &v));
+        if (str_ieq(n, STR("charset")) && v.ptr) {
+            v = str_trim(v);
+            if (v.len >= 2 && v.ptr[0] == '"' && v.ptr[v.len - 1] == '"')
+                v = (str_t){v.ptr + 1, v.len - 2};
+            *charset = v;
+        }
+    }
+    return type;
+}
+
+static bool charset_ok(str_t charset)
+{
+    return charset.ptr == NULL || str_ieq(charset, STR("utf-8")) || str_ieq(charset, STR("utf8"));
+}
+
+static void bad_text(request_t *r, msg_id_t what, str_t field)
+{
+    buf_t detail;
+    buf_init(&detail, &r->arena, 128);
+    char *name = arena_strndup(&r->arena, field.ptr ? field.ptr : "", field.len);
+    const char *args[1] = {name};
+    i18n_format(&detail, (lang_id_t)r->lang, what, args, 1);
+    respond_error(r, 400, MSG_error_bad_input, detail.data);
+}
+
+static msg_id_t form_status_message(form_status_t st)
+{
+    switch (st) {
+    case FORM_BAD_PERCENT: return MSG_input_bad_encoding;
+    case FORM_BAD_UTF8: return MSG_input_bad_utf8;
+    case FORM_NUL_BYTE: return MSG_input_nul_byte;
+    case FORM_CONTROL_CHAR: return MSG_input_control_char;
+    case FORM_TOO_MANY_FIELDS: return MSG_input_too_many_fields;
+    case FORM_VALUE_TOO_LONG: return MSG_input_field_too_long;
+    case FORM_OK: break;
+    }
+    return MSG_error_bad_input;
+}
+
+static msg_id_t text_status_message(text_status_t t)
+{
+    switch (t) {
+    case TEXT_NUL_BYTE: return MSG_input_nul_byte;
+    case TEXT_CONTROL_CHAR: return MSG_input_control_char;
+    default: return MSG_input_bad_utf8;
+    }
+}
+
+form_t *request_form(request_t *r)
+{
+    str_t charset;
+    str_t ct = media_type(request_header(r, "content-type"), &charset);
+    if (!str_ieq(ct, STR("application/x-www-form-urlencoded")) || !charset_ok(charset)) {
+        respond_error(r, 415, MSG_error_unsupported_media_type, "application/x-www-form-urlencoded; charset=utf-8");
+        return NULL;
+    }
+    str_t body = body_of(r);
+    if (body.len > r->app->config->max_form) {
+        respond_error(r, 413, MSG_error_too_large, NULL);
+        return NULL;
+    }
+    form_t *f = arena_alloc(&r->arena, sizeof *f);
+    form_init(f, &r->arena);
+    form_error_t err;
+    form_limits_t limits = {.max_fields = 1000, .max_value = r->app->config->max_form};
+    form_status_t st = form_parse_urlencoded(f, body.ptr, body.len, &limits, &err);
+    if (st != FORM_OK) {
+        bad_text(r, form_status_message(st), err.field);
+        return NULL;
+    }
+    return f;
+}
+
+multipart_form_result_t *request_multipart(request_t *r)
+{
+    str_t content_type = request_header(r, "content-type");
+    str_t charset;
+    str_t ct = media_type(content_type, &charset);
+    if (!str_ieq(ct, STR("multipart/form-data"))) {
+        respond_error(r, 415, MSG_error_unsupported_media_type, "multipart/form-data");
+        return NULL;
+    }
+    const config_t *cfg = r->app->config;
+    char *tmp = arena_printf(&r->arena, "%s/tmp", cfg->data_dir);
+    multipart_limits_t limits = {
+        .max_fields = 1000,
+        .max_field_bytes = cfg->max_form,
+        .max_files = 20,
+        .max_file_bytes = cfg->max_upload_file,
+        .max_total_file_bytes = cfg->max_upload_total,
+        .tmp_dir = tmp,
+    };
+    multipart_form_result_t *res = arena_alloc(&r->arena, sizeof *res);
+    str_t body = body_of(r);
+    multipart_form_status_t st = multipart_read_form(&r->arena, content_type, body.ptr, body.len, &limits, res);
+    switch (st) {
+    case MPF_OK:
+        return res;
+    case MPF_MALFORMED:
+        respond_error(r, 400, MSG_error_bad_input, multipart_error_text(res->mp_error));
+        return NULL;
+    case MPF_BAD_TEXT:
+        bad_text(r, text_status_message(res->text), res->field);
+        return NULL;
+    case MPF_TOO_MANY_FIELDS:
+        bad_text(r, MSG_input_too_many_fields, res->field);
+        return NULL;
+    case MPF_FIELD_TOO_LARGE:
+        bad_text(r, MSG_input_field_too_long, res->field);
+        return NULL;
+    case MPF_TOO_MANY_FILES:
+        respond_error(r, 413, MSG_error_too_many_files, NULL);
+        return NULL;
+    case MPF_FILE_TOO_LARGE:
+    case MPF_FILES_TOO_LARGE:
+        respond_error(r, 413, MSG_error_file_too_large, NULL);
+        return NULL;
+    case MPF_IO:
+        LOG_ERROR("cannot store upload", "dir=%s", tmp);
+        respond_error(r, 500, MSG_error_internal, NULL);
+        return NULL;
+    }
+    return NULL;
+}
+
+static void decref_json(void *p) { json_decref(p); }
+
+json_t *request_json(request_t *r)
+{
+    str_t charset;
+    str_t ct = media_type(request_header(r, "content-type"), &charset);
+    if (!str_ieq(ct, STR("application/json")) || !charset_ok(charset)) {
+        respond_error(r, 415, MSG_error_unsupported_media_type, "application/json");
+        return NULL;
+    }
+    str_t body = body_of(r);
+    if (body.len > r->app->config->max_json) {
+        respond_error(r, 413, MSG_error_too_large, NULL);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(body.ptr ? body.ptr : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) {
+        char *detail = arena_printf(&r->arena, "%s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
+        respond_error(r, 400, MSG_error_bad_json, detail);
+        return NULL;
+    }
+    arena_on_free(&r->arena, decref_json, j);
+    return j;
+}
+
+const char *request_client_ip(request_t *r)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = r->h2o->conn->callbacks->get_peername(r->h2o->conn, (struct sockaddr *)&ss);
+    char *buf = arena_alloc(&r->arena, NI_MAXHOST); /* h2o hands getnameinfo NI_MAXHOST */
+    if (len == 0 || h2o_socket_getnumerichost((struct sockaddr *)&ss, len, buf) == SIZE_MAX)
+        return "-";
+    return buf;
+}

@@ -1,0 +1,61 @@
+/* server: the HTTP front of Cartable on libh2o's event loop.
+ *
+ * Contract:
+ * - One worker thread per core (config threads), each with its own h2o event
+ *   loop and its own listening socket on the same port (SO_REUSEPORT), so the
+ *   kernel spreads connections and no lock sits on the request path.
+ * - What workers share is the app: immutable after server_start (config,
+ *   router, catalogues) or owned by one writer thread (the store).
+ * - server_run blocks until SIGTERM or SIGINT, then stops accepting, lets
+ *   in-flight requests finish (up to shutdown_timeout), and returns 0.
+ *   SIGHUP reopens the log file.
+ */
+#ifndef CARTABLE_HTTP_SERVER_H
+#define CARTABLE_HTTP_SERVER_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/config.h"
+#include "http/router.h"
+
+struct request;
+struct store;
+struct worker;
+
+typedef void (*handler_fn)(struct request *r);
+/* Checks that fn is a handler_fn, then stores it in the router's generic slot. */
+#define HANDLER(fn) ((void (*)(void))(handler_fn)(fn))
+
+/* Route flags */
+enum {
+    ROUTE_API = 1u << 0,      /* JSON in, JSON errors out */
+    ROUTE_NO_LOG = 1u << 1,   /* not in the access log (health probes) */
+};
+
+/* The per-process context: built before the workers start, then read-only. */
+typedef struct app {
+    config_t *config;
+    router_t *router;
+    struct store *store;
+    int default_lang;
+    int64_t started_at_unix;
+    /* Renders an error page in the site's style (set by the web layer). */
+    void (*render_error_page)(struct request *r, int status, int msg_id, const char *detail);
+    /* Bound address, filled by server_listen ("127.0.0.1:8080"). */
+    char bound_addr[128];
+    int listen_fds[1024];
+    unsigned nthreads;
+    struct worker **workers;
+} app_t;
+
+/* Creates the listening sockets (one per worker). Port 0 picks a free port,
+ * shared by all of them. Returns 0, or -1 with a message in err. */
+int server_listen(app_t *app, char *err, size_t errlen);
+/* Starts the workers and blocks until a shutdown signal has been handled. */
+int server_run(app_t *app);
+
+/* Parses "host:port", "[v6]:port" or ":port". */
+int server_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,54 @@
+/* worker: the per-thread context of one event loop.
+ *
+ * Contract: everything in a worker is touched by its own thread only, except the
+ * metrics counters (read by whoever renders /metrics, with relaxed atomics) and
+ * the control receiver (other threads post shutdown messages to it). Handlers
+ * reach their worker through request->worker.
+ */
+#ifndef CARTABLE_HTTP_WORKER_H
+#define CARTABLE_HTTP_WORKER_H
+
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <zlib.h>
+
+#include "core/arena.h"
+#include "http/accesslog.h"
+#include "http/metrics.h"
+#include "http/server.h"
+
+typedef struct worker {
+    unsigned index;
+    pthread_t thread;
+    app_t *app;
+    h2o_globalconf_t *globalconf;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_socket_t *listener;
+    int listen_fd;
+    h2o_multithread_receiver_t control;
+    h2o_timeout_entry_t shutdown_check;
+    h2o_timeout_entry_t log_flush_timer;
+    uint64_t shutdown_deadline;
+    bool stopping;
+    bool exit;
+
+    chunk_cache_t chunk_cache;
+    metrics_t *metrics;
+    accesslog_t accesslog;
+    z_stream deflate;
+    bool deflate_ready;
+    struct store_reader *store_reader;
+
+    uint64_t open_connections; /* mirrored in metrics for scrapes */
+    uint64_t max_connections;
+} worker_t;
+
+static inline worker_t *worker_of_ctx(h2o_context_t *ctx)
+{
+    return (worker_t *)((char *)ctx - offsetof(worker_t, ctx));
+}
+
+#endif

@@ -1,0 +1,186 @@
+/* cartable: the command line.
+ *
+ *   cartable serve [--listen ADDR:PORT] [--data DIR] [--threads N] [--demo] [--config FILE] [...]
+ *   cartable help [config]
+ *   cartable version
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "domain/demo.h"
+#include "http/ops.h"
+#include "http/server.h"
+#include "http/static.h"
+#include "store/store.h"
+#include "web/page.h"
+#include "web/template.h"
+
+#ifndef CARTABLE_VERSION
+#define CARTABLE_VERSION "dev"
+#endif
+
+extern char **environ;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Cartable %s — school digital workspace\n\n"
+               "Usage:\n"
+               "  cartable serve [options]   serve HTTP (see `cartable help config` for every option)\n"
+               "  cartable help [config]     this text, or the reference of every setting\n"
+               "  cartable version\n\n"
+               "Common options:\n"
+               "  --listen ADDR:PORT   address to serve on (default 127.0.0.1:8080)\n"
+               "  --data DIR           data directory, created if missing (default ./data)\n"
+               "  --threads N          event-loop threads (default: one per core)\n"
+               "  --demo               create the demo school in a new database\n"
+               "  --config FILE        read settings from FILE (also CARTABLE_CONFIG)\n"
+               "Every setting can also come from a CARTABLE_<SETTING> environment variable.\n",
+            CARTABLE_VERSION);
+}
+
+/* Defaults, then the config file, then the environment, then the command line. */
+static int load_config(config_t *cfg, int argc, char **argv)
+{
+    char err[512];
+    config_init_defaults(cfg);
+    const char *file = getenv("CARTABLE_CONFIG");
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[i + 1];
+        else if (strncmp(argv[i], "--config=", 9) == 0)
+            file = argv[i] + 9;
+    }
+    if (file && config_load_file(cfg, file, err, sizeof err) != 0)
+        goto fail;
+    if (config_load_env(cfg, environ, err, sizeof err) != 0)
+        goto fail;
+    for (int i = 0; i < argc;) {
+        if (strcmp(argv[i], "--config") == 0) {
+            i += 2;
+            continue;
+        }
+        if (strncmp(argv[i], "--config=", 9) == 0) {
+            i++;
+            continue;
+        }
+        int rc = config_parse_arg(cfg, argc, argv, &i, err, sizeof err);
+        if (rc < 0)
+            goto fail;
+        if (rc == 0) {
+            snprintf(err, sizeof err, "unknown option %s (see `cartable help config`)", argv[i]);
+            goto fail;
+        }
+    }
+    if (config_validate(cfg, err, sizeof err) != 0)
+        goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "cartable: %s\n", err);
+    return -1;
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int build_routes(app_t *app)
+{
+    char err[512];
+    app->router = router_new();
+    if (ops_register_routes(app->router, err, sizeof err) != 0 ||
+        static_register_routes(app->router, err, sizeof err) != 0 ||
+        web_register_routes(app->router, err, sizeof err) != 0 ||
+        api_register_routes(app->router, err, sizeof err) != 0) {
+        LOG_ERROR("bad route table", "error=\"%s\"", err);
+        return -1;
+    }
+    router_freeze(app->router);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    config_t cfg;
+    if (load_config(&cfg, argc, argv) != 0)
+        return 2;
+    log_level_t level = LOG_INFO;
+    log_parse_level(cfg.log_level, &level);
+    if (log_open(cfg.log_file, level) != 0) {
+        fprintf(stderr, "cartable: cannot open log file %s: %s\n", cfg.log_file, strerror(errno));
+        return 1;
+    }
+    raise_fd_limit();
+
+    app_t *app = xcalloc(1, sizeof *app);
+    app->config = &cfg;
+    app->started_at_unix = (int64_t)time(NULL);
+    app->default_lang = i18n_lang_from_code(str_from(cfg.default_lang));
+    app->render_error_page = page_error;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    app->nthreads = cfg.threads ? cfg.threads : (unsigned)(cores > 0 ? cores : 1);
+    if (app->nthreads > sizeof app->listen_fds / sizeof app->listen_fds[0])
+        app->nthreads = sizeof app->listen_fds / sizeof app->listen_fds[0];
+
+    char err[512];
+    store_options_t sopts = {.data_dir = cfg.data_dir};
+    if (store_open(&sopts, &app->store, err, sizeof err) != 0) {
+        LOG_ERROR("cannot open the store", "error=\"%s\"", err);
+        return 1;
+    }
+    if (cfg.demo && demo_seed(app->store) < 0) {
+        LOG_ERROR("cannot create the demo school", "%s", "");
+        return 1;
+    }
+    if (build_routes(app) != 0)
+        return 1;
+    if (server_listen(app, err, sizeof err) != 0) {
+        LOG_ERROR("cannot listen", "addr=%s error=\"%s\"", cfg.listen, err);
+        return 1;
+    }
+    int rc = server_run(app);
+    store_close(app->store);
+    router_free(app->router);
+    LOG_INFO("stopped", "%s", "");
+    log_close();
+    config_dispose(&cfg);
+    return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("cartable %s\n", CARTABLE_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2 && strcmp(argv[2], "config") == 0)
+            config_print_reference(stdout);
+        else
+            usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "cartable: unknown command \"%s\"\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,24 @@
+/* page: renders the site's HTML pages.
+ *
+ * Contract: page_render puts a handler's view inside the site scope (language,
+ * the school, the current path, the language list) and renders a template with
+ * the layout; every page goes through it so they share one look and one set of
+ * headers. page_error is the site-styled error page the HTTP layer calls.
+ */
+#ifndef CARTABLE_WEB_PAGE_H
+#define CARTABLE_WEB_PAGE_H
+
+#include "core/value.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "web_generated.h"
+
+value_t *page_site_scope(request_t *r);
+void page_render(request_t *r, int status, tpl_id_t tpl, value_t *view);
+void page_error(request_t *r, int status, int msg_id, const char *detail);
+/* The label of a school kind in the request's language. */
+const char *page_school_kind_label(request_t *r, str_t kind);
+
+int web_register_routes(router_t *router, char *err, size_t errlen);
+
+#endif
