@@ -30,6 +30,10 @@
 
 extern char **environ;
 
+/* The per-process context of `serve`. It stays reachable until exit: connections
+ * still open at shutdown point into its workers (see server_run). */
+static app_t *serving_app;
+
 static void usage(FILE *f)
 {
     fprintf(f, "Cartable %s — school digital workspace\n\n"
@@ -61,7 +65,7 @@ static int load_config(config_t *cfg, int argc, char **argv)
     }
     if (file && config_load_file(cfg, file, err, sizeof err) != 0)
         goto fail;
-    if (config_load_env(cfg, environ, err, sizeof err) != 0)
+    if (config_load_env(cfg, environ, stderr, err, sizeof err) != 0)
         goto fail;
     for (int i = 0; i < argc;) {
         if (strcmp(argv[i], "--config") == 0) {
@@ -105,7 +109,8 @@ static int build_routes(app_t *app)
         static_register_routes(app->router, err, sizeof err) != 0 ||
         web_register_routes(app->router, err, sizeof err) != 0 ||
         api_register_routes(app->router, err, sizeof err) != 0) {
-        LOG_ERROR("bad route table", "error=\"%s\"", err);
+        logq_t q;
+        LOG_ERROR("bad route table", "error=\"%s\"", logq(&q, err));
         return -1;
     }
     router_freeze(app->router);
@@ -114,7 +119,7 @@ static int build_routes(app_t *app)
 
 static int cmd_serve(int argc, char **argv)
 {
-    config_t cfg;
+    static config_t cfg; /* read by the workers until exit */
     if (load_config(&cfg, argc, argv) != 0)
         return 2;
     log_level_t level = LOG_INFO;
@@ -126,6 +131,7 @@ static int cmd_serve(int argc, char **argv)
     raise_fd_limit();
 
     app_t *app = xcalloc(1, sizeof *app);
+    serving_app = app;
     app->config = &cfg;
     app->started_at_unix = (int64_t)time(NULL);
     app->default_lang = i18n_lang_from_code(str_from(cfg.default_lang));
@@ -138,7 +144,8 @@ static int cmd_serve(int argc, char **argv)
     char err[512];
     store_options_t sopts = {.data_dir = cfg.data_dir};
     if (store_open(&sopts, &app->store, err, sizeof err) != 0) {
-        LOG_ERROR("cannot open the store", "error=\"%s\"", err);
+        logq_t q;
+        LOG_ERROR("cannot open the store", "error=\"%s\"", logq(&q, err));
         return 1;
     }
     if (cfg.demo && demo_seed(app->store) < 0) {
@@ -148,15 +155,15 @@ static int cmd_serve(int argc, char **argv)
     if (build_routes(app) != 0)
         return 1;
     if (server_listen(app, err, sizeof err) != 0) {
-        LOG_ERROR("cannot listen", "addr=%s error=\"%s\"", cfg.listen, err);
+        logq_t q1, q2;
+        LOG_ERROR("cannot listen", "addr=\"%s\" error=\"%s\"", logq(&q1, cfg.listen), logq(&q2, err));
         return 1;
     }
     int rc = server_run(app);
     store_close(app->store);
-    router_free(app->router);
+    app->store = NULL;
     LOG_INFO("stopped", "%s", "");
     log_close();
-    config_dispose(&cfg);
     return rc == 0 ? 0 : 1;
 }
 

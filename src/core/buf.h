@@ -28,7 +28,7 @@ void buf_append(buf_t *b, const void *p, size_t n);
 void buf_putc(buf_t *b, char c);
 void buf_puts(buf_t *b, const char *s);
 void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vprintf(buf_t *b, const char *fmt, va_list ap);
+void buf_vprintf(buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void buf_put_u64(buf_t *b, uint64_t v);
 void buf_put_i64(buf_t *b, int64_t v);
 static inline void buf_append_str(buf_t *b, str_t s) { buf_append(b, s.ptr, s.len); }

@@ -287,7 +287,7 @@ int config_load_file(config_t *cfg, const char *path, char *err, size_t errlen)
     return rc;
 }
 
-int config_load_env(config_t *cfg, char **envp, char *err, size_t errlen)
+int config_load_env(config_t *cfg, char **envp, void *warnings, char *err, size_t errlen)
 {
     static const char prefix[] = "CARTABLE_";
     for (char **e = envp; e && *e; e++) {
@@ -303,8 +303,10 @@ int config_load_env(config_t *cfg, char **envp, char *err, size_t errlen)
             continue;
         const option_desc_t *o = find_option(kv, klen);
         if (!o) {
-            set_err(err, errlen, "environment: unknown setting %.*s (see `cartable help config`)", (int)(klen + 9), *e);
-            return -1;
+            if (warnings)
+                fprintf(warnings, "cartable: warning: ignoring %.*s, which is not a setting (see `cartable help config`)\n",
+                        (int)(klen + 9 < 200 ? klen + 9 : 200), *e);
+            continue;
         }
         char origin[128];
         snprintf(origin, sizeof origin, "environment CARTABLE_%.*s", (int)(klen < 64 ? klen : 64), kv);

@@ -45,7 +45,9 @@ void config_dispose(config_t *cfg);
 /* Each returns 0, or -1 with a message in err. */
 int config_set(config_t *cfg, const char *key, const char *value, const char *origin, char *err, size_t errlen);
 int config_load_file(config_t *cfg, const char *path, char *err, size_t errlen);
-int config_load_env(config_t *cfg, char **envp, char *err, size_t errlen);
+/* Unknown CARTABLE_* variables are not errors (tools set their own): each is
+ * reported on `warnings` when it is not NULL. A bad value is an error. */
+int config_load_env(config_t *cfg, char **envp, void *warnings, char *err, size_t errlen);
 /* Consumes --key value options from argv[*i]; sets *i past them. Returns 1 if argv[*i]
  * was a config option, 0 if not (left for the caller), -1 on error. */
 int config_parse_arg(config_t *cfg, int argc, char **argv, int *i, char *err, size_t errlen);

@@ -162,3 +162,21 @@ void log_event(log_level_t level, const char *msg, const char *kv_fmt, ...)
     log_write_lines(line.data, line.len);
     buf_dispose(&line);
 }
+
+const char *logq(logq_t *q, const char *text)
+{
+    size_t o = 0;
+    for (const char *p = text ? text : ""; *p && o + 5 < sizeof q->s; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\') {
+            q->s[o++] = '\\';
+            q->s[o++] = (char)c;
+        } else if (c < 0x20 || c == 0x7F) {
+            o += (size_t)snprintf(q->s + o, sizeof q->s - o, "\\x%02x", c);
+        } else {
+            q->s[o++] = (char)c;
+        }
+    }
+    q->s[o] = '\0';
+    return q->s;
+}

@@ -38,6 +38,13 @@ void logfmt_head(buf_t *b, log_level_t level);
 void logfmt_value(buf_t *b, const char *s, size_t n);
 const char *log_level_name(log_level_t level);
 
+/* Escapes text for use inside a quoted logfmt field: `"error=\"%s\""`, logq(&q, text).
+ * Quotes, backslashes and control characters are escaped; long text is cut. */
+typedef struct logq {
+    char s[512];
+} logq_t;
+const char *logq(logq_t *q, const char *text);
+
 #define LOG_DEBUG(msg, ...) log_event(LOG_DEBUG, msg, __VA_ARGS__)
 #define LOG_INFO(msg, ...) log_event(LOG_INFO, msg, __VA_ARGS__)
 #define LOG_WARN(msg, ...) log_event(LOG_WARN, msg, __VA_ARGS__)

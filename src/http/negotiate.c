@@ -122,8 +122,9 @@ int accept_language_pick(str_t header, const char *const *offered, int count)
     int best = -1, best_q = 0;
     while (header_list_next(header, &cursor, &it)) {
         str_t primary = str_cut(it.value, '-', NULL);
+        /* "*" leaves the choice to the server: its default, not our first language. */
         for (int i = 0; i < count; i++) {
-            bool match = str_ieq(primary, str_from(offered[i])) || str_eq(it.value, STR("*"));
+            bool match = str_ieq(primary, str_from(offered[i]));
             /* Equal weights keep the header's order: the first listed wins. */
             if (match && it.quality > best_q) {
                 best_q = it.quality;

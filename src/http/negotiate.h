@@ -19,7 +19,8 @@ bool accept_prefers_json(str_t accept);
 /* True if JSON is acceptable at all. */
 bool accept_allows_json(str_t accept);
 /* Picks one of the offered language tags ("fr", "en") by the Accept-Language
- * header, matching primary subtags; returns the index or -1 if none is wanted. */
+ * header, matching primary subtags; returns the index, or -1 if none is asked for
+ * ("*" included: the caller's default applies). */
 int accept_language_pick(str_t accept_language, const char *const *offered, int count);
 bool accept_encoding_gzip(str_t accept_encoding);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "http/body.h"
 #include "http/cookie.h"
 #include "http/response.h"
 #include "http/worker.h"
@@ -91,33 +92,6 @@ static str_t body_of(const request_t *r)
     return (str_t){r->h2o->entity.base, r->h2o->entity.base ? r->h2o->entity.len : 0};
 }
 
-/* Media type without parameters, and its charset parameter if any. */
-static str_t media_type(str_t content_type, str_t *charset)
-{
-    str_t params;
-    str_t type = str_trim(str_cut(content_type, ';', &params));
-    *charset = STR_NULL;
-    while (params.ptr) {
-        str_t rest;
-        str_t p = str_trim(str_cut(params, ';', &rest));
-        params = rest;
-        str_t v;
-        str_t n = str_trim(str_cut(p, '=', &v));
-        if (str_ieq(n, STR("charset")) && v.ptr) {
-            v = str_trim(v);
-            if (v.len >= 2 && v.ptr[0] == '"' && v.ptr[v.len - 1] == '"')
-                v = (str_t){v.ptr + 1, v.len - 2};
-            *charset = v;
-        }
-    }
-    return type;
-}
-
-static bool charset_ok(str_t charset)
-{
-    return charset.ptr == NULL || str_ieq(charset, STR("utf-8")) || str_ieq(charset, STR("utf8"));
-}
-
 static void bad_text(request_t *r, msg_id_t what, str_t field)
 {
     buf_t detail;
@@ -154,8 +128,8 @@ static msg_id_t text_status_message(text_status_t t)
 form_t *request_form(request_t *r)
 {
     str_t charset;
-    str_t ct = media_type(request_header(r, "content-type"), &charset);
-    if (!str_ieq(ct, STR("application/x-www-form-urlencoded")) || !charset_ok(charset)) {
+    str_t ct = body_media_type(request_header(r, "content-type"), &charset);
+    if (!str_ieq(ct, STR("application/x-www-form-urlencoded")) || !body_charset_utf8(charset)) {
         respond_error(r, 415, MSG_error_unsupported_media_type, "application/x-www-form-urlencoded; charset=utf-8");
         return NULL;
     }
@@ -180,7 +154,7 @@ multipart_form_result_t *request_multipart(request_t *r)
 {
     str_t content_type = request_header(r, "content-type");
     str_t charset;
-    str_t ct = media_type(content_type, &charset);
+    str_t ct = body_media_type(content_type, &charset);
     if (!str_ieq(ct, STR("multipart/form-data"))) {
         respond_error(r, 415, MSG_error_unsupported_media_type, "multipart/form-data");
         return NULL;
@@ -220,10 +194,12 @@ multipart_form_result_t *request_multipart(request_t *r)
     case MPF_FILES_TOO_LARGE:
         respond_error(r, 413, MSG_error_file_too_large, NULL);
         return NULL;
-    case MPF_IO:
-        LOG_ERROR("cannot store upload", "dir=%s", tmp);
+    case MPF_IO: {
+        logq_t q;
+        LOG_ERROR("cannot store upload", "dir=\"%s\"", logq(&q, tmp));
         respond_error(r, 500, MSG_error_internal, NULL);
         return NULL;
+    }
     }
     return NULL;
 }
@@ -232,26 +208,23 @@ static void decref_json(void *p) { json_decref(p); }
 
 json_t *request_json(request_t *r)
 {
-    str_t charset;
-    str_t ct = media_type(request_header(r, "content-type"), &charset);
-    if (!str_ieq(ct, STR("application/json")) || !charset_ok(charset)) {
+    json_t *j;
+    char err[256];
+    switch (json_body_parse(request_header(r, "content-type"), body_of(r), r->app->config->max_json, &j, err, sizeof err)) {
+    case JSON_BODY_OK:
+        arena_on_free(&r->arena, decref_json, j);
+        return j;
+    case JSON_BODY_WRONG_TYPE:
         respond_error(r, 415, MSG_error_unsupported_media_type, "application/json");
         return NULL;
-    }
-    str_t body = body_of(r);
-    if (body.len > r->app->config->max_json) {
+    case JSON_BODY_TOO_LARGE:
         respond_error(r, 413, MSG_error_too_large, NULL);
         return NULL;
-    }
-    json_error_t jerr;
-    json_t *j = json_loadb(body.ptr ? body.ptr : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!j) {
-        char *detail = arena_printf(&r->arena, "%s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
-        respond_error(r, 400, MSG_error_bad_json, detail);
+    case JSON_BODY_MALFORMED:
+        respond_error(r, 400, MSG_error_bad_json, arena_strdup(&r->arena, err));
         return NULL;
     }
-    arena_on_free(&r->arena, decref_json, j);
-    return j;
+    return NULL;
 }
 
 const char *request_client_ip(request_t *r)

@@ -100,8 +100,10 @@ static void send_body(request_t *r, int status, str_t body)
     req->res.content_length = body.len;
     r->responded = true;
     h2o_start_response(req, &no_generator);
+    /* HEAD gets the headers (Content-Length included) and no body: h2o_send does not drop it. */
+    bool head = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
     h2o_iovec_t iov = h2o_iovec_init(body.ptr, body.len);
-    h2o_send(req, &iov, body.len ? 1 : 0, H2O_SEND_STATE_FINAL);
+    h2o_send(req, &iov, body.len && !head ? 1 : 0, H2O_SEND_STATE_FINAL);
 }
 
 /* Compresses body with the worker's deflate stream; returns false when it would not help. */

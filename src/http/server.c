@@ -96,11 +96,36 @@ static int open_listener(const struct sockaddr_storage *ss, socklen_t len, char 
     return fd;
 }
 
+/* SO_REUSEPORT would let a second server of the same user share a busy port and take
+ * half of its connections. A plain bind first tells whether anyone holds the port. */
+static int check_port_free(const struct sockaddr_storage *ss, socklen_t len, char *err, size_t errlen)
+{
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+    if ((ss->ss_family == AF_INET && sin->sin_port == 0) || (ss->ss_family == AF_INET6 && sin6->sin6_port == 0))
+        return 0;
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one); /* TIME_WAIT leftovers are fine */
+    int rc = bind(fd, (const struct sockaddr *)ss, len);
+    int saved = errno;
+    close(fd);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot listen on that address: %s", strerror(saved));
+        return -1;
+    }
+    return 0;
+}
+
 int server_listen(app_t *app, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t len;
     if (server_parse_listen(app->config->listen, &ss, &len, err, errlen) != 0)
+        return -1;
+    if (check_port_free(&ss, len, err, errlen) != 0)
         return -1;
     for (unsigned i = 0; i < app->nthreads; i++) {
         int fd = open_listener(&ss, len, err, errlen);
@@ -468,7 +493,8 @@ int server_run(app_t *app)
     int n = snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof h2o_socket_buffer_mmap_settings.fn_template,
                      "%s/tmp/body-XXXXXX", app->config->data_dir);
     if (n < 0 || (size_t)n >= sizeof h2o_socket_buffer_mmap_settings.fn_template) {
-        LOG_ERROR("data directory path too long", "data=\"%s\"", app->config->data_dir);
+        logq_t q;
+        LOG_ERROR("data directory path too long", "data=\"%s\"", logq(&q, app->config->data_dir));
         return -1;
     }
     h2o_socket_buffer_mmap_settings.threshold = 4 * 1024 * 1024;
@@ -502,8 +528,9 @@ int server_run(app_t *app)
             return -1;
         }
     }
+    logq_t q;
     LOG_INFO("listening", "addr=%s threads=%u http2=%s data=\"%s\"", app->bound_addr, app->nthreads,
-             app->config->http2 ? "on" : "off", app->config->data_dir);
+             app->config->http2 ? "on" : "off", logq(&q, app->config->data_dir));
 
     int sig = wait_for_signal(&set);
     LOG_INFO("shutting down", "signal=%s timeout_ms=%llu", sig == SIGINT ? "SIGINT" : "SIGTERM",
@@ -515,11 +542,20 @@ int server_run(app_t *app)
     }
     for (unsigned i = 0; i < app->nthreads; i++)
         pthread_join(app->workers[i]->thread, NULL);
+    /* Free what Cartable owns. The workers' h2o contexts stay: idle keep-alive
+     * connections still point into them and h2o 2.2 cannot close those one by one;
+     * the caller keeps app (and so them) reachable until the process exits. */
     for (unsigned i = 0; i < app->nthreads; i++) {
         worker_t *w = app->workers[i];
         if (w->store_reader)
             store_reader_close(w->store_reader);
+        w->store_reader = NULL;
         accesslog_dispose(&w->accesslog);
+        chunk_cache_dispose(&w->chunk_cache);
+        if (w->deflate_ready)
+            deflateEnd(&w->deflate);
+        w->deflate_ready = false;
     }
+    h2o_config_dispose(&globalconf);
     return 0;
 }

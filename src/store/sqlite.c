@@ -1,12 +1,16 @@
 /* The SQLite implementation of store.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/log.h"
@@ -33,6 +37,7 @@ typedef struct conn {
 } conn_t;
 
 struct store {
+    int lock_fd; /* flock on DATA/cartable.lock: one server per data directory */
     char *data_dir;
     char *db_path;
     conn_t writer;
@@ -132,7 +137,8 @@ static sqlite3_stmt *conn_prepare(conn_t *c, const char *sql)
         if (slot->sql == NULL) {
             sqlite3_stmt *st;
             if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-                LOG_ERROR("cannot prepare SQL", "error=\"%s\" sql=\"%.200s\"", sqlite3_errmsg(c->db), sql);
+                logq_t q1, q2;
+                LOG_ERROR("cannot prepare SQL", "error=\"%s\" sql=\"%.200s\"", logq(&q1, sqlite3_errmsg(c->db)), logq(&q2, sql));
                 return NULL;
             }
             slot->sql = sql;
@@ -147,8 +153,9 @@ static sqlite3_stmt *conn_prepare(conn_t *c, const char *sql)
 static int bind_args(conn_t *c, sqlite3_stmt *st, const store_arg_t *args, size_t nargs)
 {
     if ((int)nargs != sqlite3_bind_parameter_count(st)) {
+        logq_t q;
         LOG_ERROR("SQL argument count mismatch", "expected=%d given=%zu sql=\"%.200s\"",
-                  sqlite3_bind_parameter_count(st), nargs, sqlite3_sql(st));
+                  sqlite3_bind_parameter_count(st), nargs, logq(&q, sqlite3_sql(st)));
         return STORE_ERROR;
     }
     for (size_t i = 0; i < nargs; i++) {
@@ -164,7 +171,8 @@ static int bind_args(conn_t *c, sqlite3_stmt *st, const store_arg_t *args, size_
         default: rc = SQLITE_MISUSE;
         }
         if (rc != SQLITE_OK) {
-            LOG_ERROR("cannot bind SQL argument", "error=\"%s\"", sqlite3_errmsg(c->db));
+            logq_t q;
+            LOG_ERROR("cannot bind SQL argument", "error=\"%s\"", logq(&q, sqlite3_errmsg(c->db)));
             return STORE_ERROR;
         }
     }
@@ -188,7 +196,8 @@ static int conn_run(conn_t *c, const char *sql, const store_arg_t *args, size_t 
     bool uncached = false;
     if (!st) {
         if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-            LOG_ERROR("cannot prepare SQL", "error=\"%s\" sql=\"%.200s\"", sqlite3_errmsg(c->db), sql);
+            logq_t q1, q2;
+                LOG_ERROR("cannot prepare SQL", "error=\"%s\" sql=\"%.200s\"", logq(&q1, sqlite3_errmsg(c->db)), logq(&q2, sql));
             return STORE_ERROR;
         }
         uncached = true;
@@ -210,8 +219,10 @@ static int conn_run(conn_t *c, const char *sql, const store_arg_t *args, size_t 
             if (rc == SQLITE_DONE)
                 break;
             result = map_error(rc);
-            if (result != STORE_CONSTRAINT)
-                LOG_ERROR("SQL failed", "error=\"%s\" sql=\"%.200s\"", sqlite3_errmsg(c->db), sql);
+            if (result != STORE_CONSTRAINT) {
+                logq_t q1, q2;
+                LOG_ERROR("SQL failed", "error=\"%s\" sql=\"%.200s\"", logq(&q1, sqlite3_errmsg(c->db)), logq(&q2, sql));
+            }
             break;
         }
         if (result == STORE_OK)
@@ -229,7 +240,8 @@ static int exec_plain(conn_t *c, const char *sql)
     char *msg = NULL;
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        LOG_ERROR("SQL failed", "error=\"%s\" sql=\"%.200s\"", msg ? msg : sqlite3_errstr(rc), sql);
+        logq_t q1, q2;
+        LOG_ERROR("SQL failed", "error=\"%s\" sql=\"%.200s\"", logq(&q1, msg ? msg : sqlite3_errstr(rc)), logq(&q2, sql));
         sqlite3_free(msg);
         return map_error(rc);
     }
@@ -283,9 +295,26 @@ static int migrate(store_t *s, char *err, size_t errlen)
     return 0;
 }
 
+static void clear_directory(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[4096 + 512];
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
 int store_open(const store_options_t *opts, store_t **out, char *err, size_t errlen)
 {
     store_t *s = xcalloc(1, sizeof *s);
+    s->lock_fd = -1;
     s->data_dir = xstrdup(opts->data_dir);
     pthread_mutex_init(&s->writer_lock, NULL);
     char path[4200];
@@ -293,7 +322,28 @@ int store_open(const store_options_t *opts, store_t **out, char *err, size_t err
         snprintf(err, errlen, "cannot create data directory %s: %s", opts->data_dir, strerror(errno));
         goto fail;
     }
+    snprintf(path, sizeof path, "%s/cartable.lock", opts->data_dir);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (s->lock_fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "?";
+        ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 1] = '\0';
+        snprintf(err, errlen, "data directory %s is in use by another cartable process (pid %s)", opts->data_dir, pid);
+        goto fail;
+    }
+    char pidtext[32];
+    int pn = snprintf(pidtext, sizeof pidtext, "%ld\n", (long)getpid());
+    if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pidtext, (size_t)pn, 0) != pn) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    /* Leftover temporary files from a previous run (bodies, uploads never claimed). */
     snprintf(path, sizeof path, "%s/tmp", opts->data_dir);
+    clear_directory(path);
     if (mkdir_p(path, 0750) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         goto fail;
@@ -321,6 +371,8 @@ void store_close(store_t *s)
     if (!s)
         return;
     conn_close(&s->writer);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* releases the flock */
     pthread_mutex_destroy(&s->writer_lock);
     free(s->data_dir);
     free(s->db_path);
@@ -336,7 +388,8 @@ store_reader_t *store_reader_open(store_t *s)
     r->store = s;
     char err[512];
     if (conn_open(&r->conn, s->db_path, true, err, sizeof err) != 0) {
-        LOG_ERROR("cannot open a read connection", "error=\"%s\"", err);
+        logq_t q;
+        LOG_ERROR("cannot open a read connection", "error=\"%s\"", logq(&q, err));
         free(r);
         return NULL;
     }

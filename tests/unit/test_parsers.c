@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "http/body.h"
 #include "http/cookie.h"
 #include "http/form.h"
 #include "http/negotiate.h"
@@ -134,6 +135,43 @@ static void accept_headers(void **state)
     assert_false(accept_encoding_gzip(STR_NULL));
 }
 
+static void json_bodies(void **state)
+{
+    (void)state;
+    json_t *j;
+    char err[256];
+    assert_int_equal(json_body_parse(STR("application/json"), STR("{\"login\":\"zoé\",\"n\":[1,2]}"), 100, &j, err, sizeof err),
+                     JSON_BODY_OK);
+    assert_string_equal(json_string_value(json_object_get(j, "login")), "zoé");
+    json_decref(j);
+    assert_int_equal(json_body_parse(STR("Application/JSON; charset=UTF-8"), STR("[]"), 100, &j, err, sizeof err), JSON_BODY_OK);
+    json_decref(j);
+    assert_int_equal(json_body_parse(STR("text/plain"), STR("{}"), 100, &j, err, sizeof err), JSON_BODY_WRONG_TYPE);
+    assert_int_equal(json_body_parse(STR_NULL, STR("{}"), 100, &j, err, sizeof err), JSON_BODY_WRONG_TYPE);
+    assert_int_equal(json_body_parse(STR("application/json; charset=latin1"), STR("{}"), 100, &j, err, sizeof err),
+                     JSON_BODY_WRONG_TYPE);
+    assert_int_equal(json_body_parse(STR("application/json"), STR("[1,2,3]"), 3, &j, err, sizeof err), JSON_BODY_TOO_LARGE);
+    assert_int_equal(json_body_parse(STR("application/json"), STR("{\"a\":1,\"a\":2}"), 100, &j, err, sizeof err),
+                     JSON_BODY_MALFORMED);
+    assert_non_null(strstr(err, "duplicate"));
+    assert_int_equal(json_body_parse(STR("application/json"), STR("{\"a\":\"x\\u0000y\"}"), 100, &j, err, sizeof err),
+                     JSON_BODY_MALFORMED);
+    assert_int_equal(json_body_parse(STR("application/json"), STR("\"\xff\""), 100, &j, err, sizeof err), JSON_BODY_MALFORMED);
+    assert_int_equal(json_body_parse(STR("application/json"), STR("{\"a\":"), 100, &j, err, sizeof err), JSON_BODY_MALFORMED);
+    assert_non_null(strstr(err, "line 1"));
+    assert_int_equal(json_body_parse(STR("application/json"), STR(""), 100, &j, err, sizeof err), JSON_BODY_MALFORMED);
+    /* deep nesting is refused by the parser, not a stack overflow */
+    char deep[4000];
+    memset(deep, '[', 4000);
+    assert_int_equal(json_body_parse(STR("application/json"), (str_t){deep, 4000}, 10000, &j, err, sizeof err),
+                     JSON_BODY_MALFORMED);
+    str_t cs;
+    assert_true(str_eq(body_media_type(STR(" multipart/form-data ; boundary=x; charset=\"utf-8\""), &cs),
+                       STR("multipart/form-data")));
+    assert_true(str_eq(cs, STR("utf-8")));
+    assert_true(body_charset_utf8(cs));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -142,6 +180,7 @@ int main(void)
         cmocka_unit_test(cookies_are_found_and_malformed_pairs_skipped),
         cmocka_unit_test(set_cookie_is_formatted_and_guarded),
         cmocka_unit_test(accept_headers),
+        cmocka_unit_test(json_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,115 @@
+// Starts the real cartable binary on a free port for a test, and talks to it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+
+export const BIN = process.env.CARTABLE_BIN || new URL('../../../build/cartable', import.meta.url).pathname;
+
+export async function startServer({ args = [], env = {}, demo = true, threads = 2, dataDir } = {}) {
+  const dir = dataDir || mkdtempSync(join(tmpdir(), 'cartable-http-'));
+  const logFile = join(dir, 'cartable.log');
+  const logStart = existsSync(logFile) ? readFileSync(logFile).length : 0; // a restart appends to it
+  const argv = ['serve', '--listen', '127.0.0.1:0', '--data', join(dir, 'data'), '--threads', String(threads),
+    '--log-file', logFile, ...(demo ? ['--demo'] : []), ...args];
+  const proc = spawn(BIN, argv, {
+    env: {
+      PATH: process.env.PATH,
+      ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1',
+      LSAN_OPTIONS: process.env.LSAN_OPTIONS || '',
+      UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || '',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  proc.stdout.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const started = Date.now();
+  let addr = null;
+  while (!addr) {
+    if (Date.now() - started > 15000) {
+      proc.kill('SIGKILL');
+      throw new Error(`server did not start: ${stderr}\n${existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''}`);
+    }
+    if (proc.exitCode !== null) {
+      throw new Error(`server exited with ${proc.exitCode}: ${stderr}\n${existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''}`);
+    }
+    if (existsSync(logFile)) {
+      const m = readFileSync(logFile).subarray(logStart).toString('utf8').match(/msg=listening addr=(\S+)/);
+      if (m) addr = m[1];
+    }
+    if (!addr) await new Promise((r) => setTimeout(r, 20));
+  }
+  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
+  const url = `http://${host}:${port}`;
+  const server = {
+    url, host, port, proc, dir, logFile, exited,
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    stderr: () => stderr,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const result = await exited;
+      return result;
+    },
+    // Stops the server and fails the test if it did not exit cleanly or if a
+    // sanitizer (sanitized builds) reported anything.
+    async cleanup() {
+      const { code, signal } = await server.stop();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+      checkExit(code, signal, stderr);
+    },
+  };
+  return server;
+}
+
+export function checkExit(code, signal, stderr) {
+  if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(stderr))
+    throw new Error(`sanitizer report from the server:\n${stderr}`);
+  if (code !== 0) throw new Error(`server exited with status ${code} (signal ${signal}):\n${stderr}`);
+}
+
+// Sends raw bytes and collects everything the server answers until it closes
+// or `timeout` ms pass. Returns { text, closed, ms }.
+export function raw(port, chunks, { timeout = 3000, delayMs = 0 } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let done = false;
+    const finish = (closed) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ text: buf.toString('utf8'), closed, ms: Date.now() - t0 });
+    };
+    const timer = setTimeout(() => finish(false), timeout);
+    sock.on('data', (d) => { buf = Buffer.concat([buf, d]); });
+    sock.on('close', () => finish(true));
+    sock.on('error', (e) => { if (e.code === 'ECONNRESET' || e.code === 'EPIPE') finish(true); else if (!done) reject(e); });
+    sock.on('connect', async () => {
+      const list = Array.isArray(chunks) ? chunks : [chunks];
+      for (const c of list) {
+        if (sock.destroyed) break;
+        sock.write(c);
+        if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      }
+    });
+  });
+}
+
+export function statusOf(text) {
+  const m = text.match(/^HTTP\/1\.[01] (\d{3})/);
+  return m ? Number(m[1]) : null;
+}
+
+// A form body, urlencoded, from raw (already-encoded) pairs.
+export function post(url, path, body, headers = {}) {
+  return fetch(url + path, {
+    method: 'POST', body, redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+  });
+}
