@@ -14,6 +14,10 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "auth/hashpool.h"
+#include "auth/password.h"
+#include "core/clock.h"
+#include "edge/ratelimit.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "domain/demo.h"
@@ -142,6 +146,15 @@ static int cmd_serve(int argc, char **argv)
         app->nthreads = sizeof app->listen_fds / sizeof app->listen_fds[0];
 
     char err[512];
+    if (clock_set_timezone(cfg.timezone) != 0) {
+        logq_t q;
+        LOG_ERROR("unknown time zone", "timezone=\"%s\"", logq(&q, cfg.timezone));
+        return 2;
+    }
+    if (password_init() != 0) {
+        LOG_ERROR("cannot initialise libsodium", "%s", "");
+        return 1;
+    }
     store_options_t sopts = {.data_dir = cfg.data_dir};
     if (store_open(&sopts, &app->store, err, sizeof err) != 0) {
         logq_t q;
@@ -152,6 +165,19 @@ static int cmd_serve(int argc, char **argv)
         LOG_ERROR("cannot create the demo school", "%s", "");
         return 1;
     }
+    char keys_path[4200];
+    if (cfg.session_keys[0])
+        snprintf(keys_path, sizeof keys_path, "%s", cfg.session_keys);
+    else
+        snprintf(keys_path, sizeof keys_path, "%s/session.keys", cfg.data_dir);
+    if (session_keys_load(keys_path, &app->session_keys, err, sizeof err) != 0) {
+        logq_t q;
+        LOG_ERROR("cannot load the session keys", "error=\"%s\"", logq(&q, err));
+        return 1;
+    }
+    app->hashpool = hashpool_start(cfg.hash_threads ? cfg.hash_threads : (unsigned)(cores > 0 ? cores : 1), cfg.hash_queue);
+    app->login_ip_limit = ratelimit_new(65536, cfg.login_ip_per_minute / 60.0, cfg.login_ip_per_minute);
+    app->login_failure_limit = ratelimit_new(65536, cfg.login_failures_per_hour / 3600.0, cfg.login_failures_per_hour);
     if (build_routes(app) != 0)
         return 1;
     if (server_listen(app, err, sizeof err) != 0) {
@@ -160,8 +186,13 @@ static int cmd_serve(int argc, char **argv)
         return 1;
     }
     int rc = server_run(app);
+    hashpool_stop(app->hashpool);
+    app->hashpool = NULL;
     store_close(app->store);
     app->store = NULL;
+    ratelimit_free(app->login_ip_limit);
+    ratelimit_free(app->login_failure_limit);
+    app->login_ip_limit = app->login_failure_limit = NULL;
     LOG_INFO("stopped", "%s", "");
     log_close();
     return rc == 0 ? 0 : 1;

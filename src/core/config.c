@@ -44,6 +44,18 @@ static const option_desc_t options[] = {
      "on SIGTERM, how long in-flight requests may take to finish"},
     {"max_connections", OPT_UINT, OFF(max_connections), 1, 10000000, "100000", "open connections per process"},
     {"gzip_level", OPT_UINT, OFF(gzip_level), 1, 9, "5", "gzip level for dynamic responses"},
+    {"session_keys", OPT_STRING, OFF(session_keys), 0, 0, "", "session key file; empty means DATA/session.keys"},
+    {"session_lifetime", OPT_DURATION, OFF(session_lifetime_ms), 5 * 60 * 1000, 7ull * 24 * 3600 * 1000, "12h",
+     "how long a sign-in lasts"},
+    {"remember_lifetime", OPT_DURATION, OFF(remember_lifetime_ms), 24ull * 3600 * 1000, 365ull * 24 * 3600 * 1000,
+     "180d", "how long a sign-in on \"this device\" lasts"},
+    {"secure_cookies", OPT_BOOL, OFF(secure_cookies), 0, 0, "false", "mark cookies Secure (set it when served over HTTPS)"},
+    {"hash_threads", OPT_UINT, OFF(hash_threads), 0, 256, "0", "password hashing threads; 0 means one per core"},
+    {"hash_queue", OPT_UINT, OFF(hash_queue), 1, 1000000, "256", "sign-ins that may wait for a hashing thread"},
+    {"login_ip_per_minute", OPT_UINT, OFF(login_ip_per_minute), 1, 1000000, "600",
+     "sign-in attempts per minute from one address (a school may share one)"},
+    {"login_failures_per_hour", OPT_UINT, OFF(login_failures_per_hour), 1, 100000, "10",
+     "failed sign-ins per hour for one login before it must wait"},
     {"default_lang", OPT_STRING, OFF(default_lang), 0, 0, "fr", "language when the browser asks for none we have: fr or en"},
     {"timezone", OPT_STRING, OFF(timezone), 0, 0, "Europe/Paris", "time zone times are shown in"},
 };
@@ -109,6 +121,8 @@ int config_parse_duration_ms(const char *s, uint64_t *out)
         mul = 60 * 1000;
     else if (strcmp(end, "h") == 0)
         mul = 3600 * 1000;
+    else if (strcmp(end, "d") == 0)
+        mul = 24ull * 3600 * 1000;
     else
         return -1;
     if (v > UINT64_MAX / mul)

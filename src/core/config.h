@@ -35,6 +35,14 @@ typedef struct config {
     uint64_t shutdown_timeout_ms; /* in-flight requests get this long to finish on SIGTERM */
     unsigned max_connections;
     unsigned gzip_level;   /* 1..9 for dynamic responses */
+    char *session_keys;    /* key file; empty: DATA/session.keys */
+    uint64_t session_lifetime_ms;  /* a sign-in without "this device" */
+    uint64_t remember_lifetime_ms; /* a sign-in with "this device" */
+    bool secure_cookies;   /* behind HTTPS: cookies get the Secure flag */
+    unsigned hash_threads; /* password hashing threads; 0: one per core */
+    unsigned hash_queue;   /* sign-ins waiting for a hashing thread before 503 */
+    unsigned login_ip_per_minute;
+    unsigned login_failures_per_hour;
     char *default_lang;    /* fr or en */
     char *timezone;        /* shown times; stored times are UTC */
 } config_t;
@@ -56,7 +64,7 @@ int config_validate(config_t *cfg, char *err, size_t errlen);
 
 /* Parses "64K", "32M", "1G", "1024"; returns 0 or -1. */
 int config_parse_size(const char *s, uint64_t *out);
-/* Parses "500ms", "30s", "5m", "2h", bare numbers are seconds; returns 0 or -1. */
+/* Parses "500ms", "30s", "5m", "2h", "180d"; bare numbers are seconds; returns 0 or -1. */
 int config_parse_duration_ms(const char *s, uint64_t *out);
 
 /* Prints every key with its default and help text (for `cartable help config`). */

@@ -36,74 +36,42 @@ bool school_kind_valid(str_t kind)
     return false;
 }
 
-typedef struct collect {
-    arena_t *arena;
-    school_t *items;
-    size_t n, cap;
-} collect_t;
-
-static str_t copy(arena_t *a, str_t s)
+static void fill(arena_t *a, const store_row_t *row, void *item)
 {
-    return (str_t){arena_strndup(a, s.ptr, s.len), s.len};
-}
-
-static void fill(arena_t *a, const store_row_t *row, school_t *s)
-{
+    school_t *s = item;
     s->id = store_row_int(row, 0);
-    s->uai = copy(a, store_row_text(row, 1));
-    s->name = copy(a, store_row_text(row, 2));
-    s->kind = copy(a, store_row_text(row, 3));
-    s->city = copy(a, store_row_text(row, 4));
-    s->timezone = copy(a, store_row_text(row, 5));
+    s->uai = store_row_text_copy(row, 1, a);
+    s->name = store_row_text_copy(row, 2, a);
+    s->kind = store_row_text_copy(row, 3, a);
+    s->city = store_row_text_copy(row, 4, a);
+    s->timezone = store_row_text_copy(row, 5, a);
     s->is_demo = store_row_int(row, 6) != 0;
-}
-
-static int on_row(void *ud, const store_row_t *row)
-{
-    collect_t *c = ud;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        c->items = arena_realloc(c->arena, c->items, sizeof(school_t) * c->cap, sizeof(school_t) * cap);
-        c->cap = cap;
-    }
-    fill(c->arena, row, &c->items[c->n++]);
-    return 0;
 }
 
 #define SCHOOL_COLUMNS "id, uai, name, kind, city, timezone, is_demo"
 
 int school_get(store_reader_t *r, arena_t *a, int64_t id, school_t *out)
 {
-    collect_t c = {.arena = a};
-    int rc = store_read(r, "SELECT " SCHOOL_COLUMNS " FROM schools WHERE id = ?", STORE_ARGS(SA_INT(id)), on_row, &c);
-    if (rc < 0)
-        return rc;
-    if (c.n == 0)
-        return 0;
-    *out = c.items[0];
-    return 1;
+    return store_one(STORE_READER(r), a, "SELECT " SCHOOL_COLUMNS " FROM schools WHERE id = ?", STORE_ARGS(SA_INT(id)),
+                     sizeof *out, fill, out);
+}
+
+int school_by_uai(store_src_t src, arena_t *a, str_t uai, school_t *out)
+{
+    return store_one(src, a, "SELECT " SCHOOL_COLUMNS " FROM schools WHERE uai = ?", STORE_ARGS(SA_TEXT(uai)),
+                     sizeof *out, fill, out);
 }
 
 int school_first(store_reader_t *r, arena_t *a, school_t *out)
 {
-    collect_t c = {.arena = a};
-    int rc = store_read(r, "SELECT " SCHOOL_COLUMNS " FROM schools ORDER BY id LIMIT 1", STORE_NO_ARGS, on_row, &c);
-    if (rc < 0)
-        return rc;
-    if (c.n == 0)
-        return 0;
-    *out = c.items[0];
-    return 1;
+    return store_one(STORE_READER(r), a, "SELECT " SCHOOL_COLUMNS " FROM schools ORDER BY id LIMIT 1", STORE_NO_ARGS,
+                     sizeof *out, fill, out);
 }
 
 int school_list(store_reader_t *r, arena_t *a, school_t **out)
 {
-    collect_t c = {.arena = a};
-    int rc = store_read(r, "SELECT " SCHOOL_COLUMNS " FROM schools ORDER BY name, id", STORE_NO_ARGS, on_row, &c);
-    if (rc < 0)
-        return rc;
-    *out = c.items;
-    return (int)c.n;
+    return store_list(STORE_READER(r), a, "SELECT " SCHOOL_COLUMNS " FROM schools ORDER BY name, id", STORE_NO_ARGS,
+                      sizeof **out, fill, (void **)out);
 }
 
 int school_create(store_tx_t *tx, school_t *s)

@@ -31,6 +31,7 @@ bool school_kind_valid(str_t kind);
 
 /* 1 found, 0 not found, negative STORE_* on error. */
 int school_get(store_reader_t *r, arena_t *a, int64_t id, school_t *out);
+int school_by_uai(store_src_t src, arena_t *a, str_t uai, school_t *out);
 /* The first school (by id): what a single-school installation shows on its home page. */
 int school_first(store_reader_t *r, arena_t *a, school_t *out);
 /* Lists schools ordered by name; *out in the arena. Returns the count or a negative status. */

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "http/body.h"
 #include "http/cookie.h"
+#include "http/identity.h"
 #include "http/response.h"
 #include "http/worker.h"
 #include "web/template.h"
@@ -125,6 +126,21 @@ static msg_id_t text_status_message(text_status_t t)
     }
 }
 
+/* State-changing requests prove they come from our own pages. */
+static bool needs_csrf(const request_t *r)
+{
+    str_t m = request_method(r);
+    return !str_eq(m, STR("GET")) && !str_eq(m, STR("HEAD"));
+}
+
+static bool form_csrf_ok(request_t *r, const form_t *f)
+{
+    if (!needs_csrf(r) || request_csrf_valid(r, form_get(f, "_csrf")))
+        return true;
+    respond_error(r, 403, MSG_error_csrf, NULL);
+    return false;
+}
+
 form_t *request_form(request_t *r)
 {
     str_t charset;
@@ -147,7 +163,7 @@ form_t *request_form(request_t *r)
         bad_text(r, form_status_message(st), err.field);
         return NULL;
     }
-    return f;
+    return form_csrf_ok(r, f) ? f : NULL;
 }
 
 multipart_form_result_t *request_multipart(request_t *r)
@@ -174,7 +190,7 @@ multipart_form_result_t *request_multipart(request_t *r)
     multipart_form_status_t st = multipart_read_form(&r->arena, content_type, body.ptr, body.len, &limits, res);
     switch (st) {
     case MPF_OK:
-        return res;
+        return form_csrf_ok(r, &res->fields) ? res : NULL;
     case MPF_MALFORMED:
         respond_error(r, 400, MSG_error_bad_input, multipart_error_text(res->mp_error));
         return NULL;
@@ -213,6 +229,12 @@ json_t *request_json(request_t *r)
     switch (json_body_parse(request_header(r, "content-type"), body_of(r), r->app->config->max_json, &j, err, sizeof err)) {
     case JSON_BODY_OK:
         arena_on_free(&r->arena, decref_json, j);
+        /* A browser session must show its CSRF token; API clients without the cookie
+         * are not exposed to cross-site requests. */
+        if (needs_csrf(r) && request_session(r) && !request_csrf_valid(r, request_header(r, "x-csrf-token"))) {
+            respond_error(r, 403, MSG_error_csrf, NULL);
+            return NULL;
+        }
         return j;
     case JSON_BODY_WRONG_TYPE:
         respond_error(r, 415, MSG_error_unsupported_media_type, "application/json");

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "auth/session.h"
 #include "core/arena.h"
 #include "core/str.h"
 #include "http/form.h"
@@ -40,6 +41,12 @@ typedef struct request {
     str_t path;           /* raw request path, without the query */
     str_t query_string;   /* without '?', STR("") if none */
     form_t *query;        /* parsed on first use */
+    /* identity (http/identity.h), worked out on first use */
+    bool identity_checked;
+    bool has_session;
+    session_t session;
+    const struct principal *principal;
+    char csrf[CSRF_TOKEN_LEN + 1];
 } request_t;
 
 str_t request_method(const request_t *r);

@@ -420,6 +420,23 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
     }
 }
 
+/* ------------------------------------------------------------------ tasks */
+
+void worker_post(worker_t *w, worker_task_t *task)
+{
+    h2o_multithread_send_message(&w->tasks, &task->message);
+}
+
+static void on_tasks(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        worker_task_t *t = H2O_STRUCT_FROM_MEMBER(worker_task_t, message.link, messages->next);
+        h2o_linklist_unlink(&t->message.link);
+        t->run(t);
+    }
+}
+
 /* ------------------------------------------------------------------ workers */
 
 static void *worker_main(void *arg)
@@ -430,6 +447,7 @@ static void *worker_main(void *arg)
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->globalconf->hosts;
     h2o_multithread_register_receiver(w->ctx.queue, &w->control, on_control);
+    h2o_multithread_register_receiver(w->ctx.queue, &w->tasks, on_tasks);
     w->log_flush_timer.cb = on_log_flush;
     w->shutdown_check.cb = on_shutdown_check;
     w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -520,6 +538,8 @@ int server_run(app_t *app)
         w->metrics = metrics_new(router_count(app->router));
         accesslog_init(&w->accesslog, app->config->access_log);
         w->store_reader = app->store ? store_reader_open(app->store) : NULL;
+        revocations_init(&w->revocations);
+        principal_cache_init(&w->principals, 4096);
         app->workers[i] = w;
     }
     for (unsigned i = 0; i < app->nthreads; i++) {
@@ -550,6 +570,8 @@ int server_run(app_t *app)
         if (w->store_reader)
             store_reader_close(w->store_reader);
         w->store_reader = NULL;
+        revocations_dispose(&w->revocations);
+        principal_cache_dispose(&w->principals);
         accesslog_dispose(&w->accesslog);
         chunk_cache_dispose(&w->chunk_cache);
         if (w->deflate_ready)

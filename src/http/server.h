@@ -16,12 +16,15 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "auth/session.h"
 #include "core/config.h"
 #include "http/router.h"
 
 struct request;
 struct store;
 struct worker;
+struct hashpool;
+struct ratelimit;
 
 typedef void (*handler_fn)(struct request *r);
 /* Checks that fn is a handler_fn, then stores it in the router's generic slot. */
@@ -42,6 +45,10 @@ typedef struct app {
     int64_t started_at_unix;
     /* Renders an error page in the site's style (set by the web layer). */
     void (*render_error_page)(struct request *r, int status, int msg_id, const char *detail);
+    session_keys_t session_keys;
+    struct hashpool *hashpool;
+    struct ratelimit *login_ip_limit;      /* attempts per address */
+    struct ratelimit *login_failure_limit; /* failures per login */
     /* Bound address, filled by server_listen ("127.0.0.1:8080"). */
     char bound_addr[128];
     int listen_fds[1024];

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <zlib.h>
 
+#include "auth/principal.h"
+#include "auth/revocation.h"
 #include "core/arena.h"
 #include "http/accesslog.h"
 #include "http/metrics.h"
@@ -29,6 +31,7 @@ typedef struct worker {
     h2o_socket_t *listener;
     int listen_fd;
     h2o_multithread_receiver_t control;
+    h2o_multithread_receiver_t tasks; /* work handed back by the store writer, the hash pool */
     h2o_timeout_entry_t shutdown_check;
     h2o_timeout_entry_t log_flush_timer;
     uint64_t shutdown_deadline;
@@ -41,10 +44,20 @@ typedef struct worker {
     z_stream deflate;
     bool deflate_ready;
     struct store_reader *store_reader;
+    revocations_t revocations;
+    principal_cache_t principals;
 
     uint64_t open_connections; /* mirrored in metrics for scrapes */
     uint64_t max_connections;
 } worker_t;
+
+/* Work to run on a worker's loop, posted from any thread. */
+typedef struct worker_task worker_task_t;
+struct worker_task {
+    h2o_multithread_message_t message;
+    void (*run)(worker_task_t *task);
+};
+void worker_post(worker_t *w, worker_task_t *task);
 
 static inline worker_t *worker_of_ctx(h2o_context_t *ctx)
 {

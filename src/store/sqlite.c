@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +37,31 @@ typedef struct conn {
     stmt_slot_t cache[STMT_CACHE_SIZE];
 } conn_t;
 
+#define STORE_DEFAULT_MAX_BATCH 1024
+
 struct store {
     int lock_fd; /* flock on DATA/cartable.lock: one server per data directory */
+    bool may_migrate; /* holds the lock: no server runs on an older schema */
     char *data_dir;
     char *db_path;
-    conn_t writer;
-    pthread_mutex_t writer_lock; /* startup and CLI writes; the request path never takes it */
+    conn_t writer; /* used by the writer thread only, once it runs */
     int schema_version;
+
+    /* The write queue: any thread appends, the writer thread takes it whole. */
+    pthread_mutex_t queue_lock;
+    pthread_cond_t queue_cond;
+    store_job_t *queue_head, *queue_tail;
+    bool closing;
+    bool writer_running;
+    pthread_t writer_thread;
+    _Atomic unsigned max_batch;
+
+    _Atomic uint64_t stat_jobs, stat_transactions, stat_failed;
+    _Atomic uint64_t topic_version[STORE_TOPIC_COUNT];
 };
+
+static void *writer_main(void *arg);
+static void poll_topics(store_t *s);
 
 struct store_reader {
     store_t *store;
@@ -52,6 +70,7 @@ struct store_reader {
 
 struct store_tx {
     conn_t *conn;
+    unsigned touched; /* bit per store_topic_t, for the job being run */
 };
 
 struct store_row {
@@ -127,8 +146,11 @@ static void conn_close(conn_t *c)
     memset(c, 0, sizeof *c);
 }
 
-static sqlite3_stmt *conn_prepare(conn_t *c, const char *sql)
+/* Returns the cached statement, NULL with *failed set on an SQL error, or NULL alone
+ * when the cache is full (the caller then prepares one for this use only). */
+static sqlite3_stmt *conn_prepare(conn_t *c, const char *sql, bool *failed)
 {
+    *failed = false;
     size_t h = ((uintptr_t)sql >> 4) & (STMT_CACHE_SIZE - 1);
     for (size_t probe = 0; probe < STMT_CACHE_SIZE; probe++) {
         stmt_slot_t *slot = &c->cache[(h + probe) & (STMT_CACHE_SIZE - 1)];
@@ -139,6 +161,7 @@ static sqlite3_stmt *conn_prepare(conn_t *c, const char *sql)
             if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
                 logq_t q1, q2;
                 LOG_ERROR("cannot prepare SQL", "error=\"%s\" sql=\"%.200s\"", logq(&q1, sqlite3_errmsg(c->db)), logq(&q2, sql));
+                *failed = true;
                 return NULL;
             }
             slot->sql = sql;
@@ -192,8 +215,11 @@ static int map_error(int rc)
 /* Runs a statement, calling fn per row; returns rows seen or a negative status. */
 static int conn_run(conn_t *c, const char *sql, const store_arg_t *args, size_t nargs, store_row_fn fn, void *ud)
 {
-    sqlite3_stmt *st = conn_prepare(c, sql);
+    bool failed;
+    sqlite3_stmt *st = conn_prepare(c, sql, &failed);
     bool uncached = false;
+    if (failed)
+        return STORE_ERROR;
     if (!st) {
         if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
             logq_t q1, q2;
@@ -265,6 +291,11 @@ static int migrate(store_t *s, char *err, size_t errlen)
     int current = 0;
     conn_run(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", NULL, 0, read_version, &current);
     int known = (int)store_migrations_count;
+    if (current < known && !s->may_migrate) {
+        snprintf(err, errlen, "the database is at schema version %d and this program needs %d: stop the server "
+                 "and start it once to upgrade the database", current, known);
+        return -1;
+    }
     if (current > known) {
         snprintf(err, errlen, "the database is at schema version %d, newer than this program (%d): use a newer cartable",
                  current, known);
@@ -316,7 +347,9 @@ int store_open(const store_options_t *opts, store_t **out, char *err, size_t err
     store_t *s = xcalloc(1, sizeof *s);
     s->lock_fd = -1;
     s->data_dir = xstrdup(opts->data_dir);
-    pthread_mutex_init(&s->writer_lock, NULL);
+    pthread_mutex_init(&s->queue_lock, NULL);
+    pthread_cond_init(&s->queue_cond, NULL);
+    atomic_store(&s->max_batch, STORE_DEFAULT_MAX_BATCH);
     char path[4200];
     if (mkdir_p(opts->data_dir, 0750) != 0) {
         snprintf(err, errlen, "cannot create data directory %s: %s", opts->data_dir, strerror(errno));
@@ -328,22 +361,28 @@ int store_open(const store_options_t *opts, store_t **out, char *err, size_t err
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         goto fail;
     }
-    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    bool exclusive = flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0;
+    if (!exclusive && !opts->client) {
         char pid[32] = "?";
         ssize_t n = pread(s->lock_fd, pid, sizeof pid - 1, 0);
         pid[n > 0 ? n : 1] = '\0';
         snprintf(err, errlen, "data directory %s is in use by another cartable process (pid %s)", opts->data_dir, pid);
         goto fail;
     }
-    char pidtext[32];
-    int pn = snprintf(pidtext, sizeof pidtext, "%ld\n", (long)getpid());
-    if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pidtext, (size_t)pn, 0) != pn) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        goto fail;
+    if (exclusive) {
+        char pidtext[32];
+        int pn = snprintf(pidtext, sizeof pidtext, "%ld\n", (long)getpid());
+        if (ftruncate(s->lock_fd, 0) != 0 || pwrite(s->lock_fd, pidtext, (size_t)pn, 0) != pn) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            goto fail;
+        }
     }
-    /* Leftover temporary files from a previous run (bodies, uploads never claimed). */
-    snprintf(path, sizeof path, "%s/tmp", opts->data_dir);
-    clear_directory(path);
+    if (exclusive && !opts->client) {
+        /* Leftover temporary files from a previous run (bodies, uploads never claimed). */
+        snprintf(path, sizeof path, "%s/tmp", opts->data_dir);
+        clear_directory(path);
+    }
+    s->may_migrate = exclusive;
     if (mkdir_p(path, 0750) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
         goto fail;
@@ -359,6 +398,12 @@ int store_open(const store_options_t *opts, store_t **out, char *err, size_t err
         goto fail;
     if (migrate(s, err, errlen) != 0)
         goto fail;
+    poll_topics(s);
+    if (pthread_create(&s->writer_thread, NULL, writer_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the writer thread");
+        goto fail;
+    }
+    s->writer_running = true;
     *out = s;
     return 0;
 fail:
@@ -370,10 +415,19 @@ void store_close(store_t *s)
 {
     if (!s)
         return;
+    if (s->writer_running) {
+        /* The writer drains the queue (everything acknowledged gets committed) and stops. */
+        pthread_mutex_lock(&s->queue_lock);
+        s->closing = true;
+        pthread_cond_signal(&s->queue_cond);
+        pthread_mutex_unlock(&s->queue_lock);
+        pthread_join(s->writer_thread, NULL);
+    }
     conn_close(&s->writer);
     if (s->lock_fd >= 0)
         close(s->lock_fd); /* releases the flock */
-    pthread_mutex_destroy(&s->writer_lock);
+    pthread_mutex_destroy(&s->queue_lock);
+    pthread_cond_destroy(&s->queue_cond);
     free(s->data_dir);
     free(s->db_path);
     free(s);
@@ -411,22 +465,271 @@ int store_read(store_reader_t *r, const char *sql, const store_arg_t *args, size
     return conn_run(&r->conn, sql, args, nargs, fn, ud);
 }
 
-int store_write_sync(store_t *s, store_write_fn fn, void *ud)
+/* ---- the writer ---- */
+
+static int topic_row(void *ud, const store_row_t *row)
 {
-    pthread_mutex_lock(&s->writer_lock);
-    store_tx_t tx = {&s->writer};
-    int rc = exec_plain(&s->writer, "BEGIN IMMEDIATE");
+    store_t *s = ud;
+    int64_t t = store_row_int(row, 0);
+    uint64_t v = (uint64_t)store_row_int(row, 1);
+    if (t >= 0 && t < STORE_TOPIC_COUNT) {
+        uint64_t cur = atomic_load_explicit(&s->topic_version[t], memory_order_relaxed);
+        while (v > cur &&
+               !atomic_compare_exchange_weak_explicit(&s->topic_version[t], &cur, v, memory_order_release,
+                                                      memory_order_relaxed))
+            ;
+    }
+    return 0;
+}
+
+/* Reads the persisted topic versions (writer connection only). */
+static void poll_topics(store_t *s)
+{
+    conn_run(&s->writer, "SELECT topic, version FROM store_topics", NULL, 0, topic_row, s);
+}
+
+static void run_batch(store_t *s, store_job_t *batch)
+{
+    conn_t *c = &s->writer;
+    store_tx_t tx = {c, 0};
+    unsigned touched = 0;
+    int rc = exec_plain(c, "BEGIN IMMEDIATE");
+    unsigned n = 0;
     if (rc == STORE_OK) {
-        rc = fn(&tx, ud);
-        if (rc < 0) {
-            exec_plain(&s->writer, "ROLLBACK");
-        } else if (exec_plain(&s->writer, "COMMIT") != STORE_OK) {
-            exec_plain(&s->writer, "ROLLBACK");
+        for (store_job_t *j = batch; j; j = j->next) {
+            n++;
+            /* A savepoint per job: one failing job rolls back alone. */
+            if (exec_plain(c, "SAVEPOINT job") != STORE_OK) {
+                j->status = STORE_ERROR;
+                continue;
+            }
+            tx.touched = 0;
+            j->status = j->fn(&tx, j->ud);
+            if (j->status < 0) {
+                exec_plain(c, "ROLLBACK TO job");
+                atomic_fetch_add_explicit(&s->stat_failed, 1, memory_order_relaxed);
+            } else {
+                touched |= tx.touched;
+            }
+            exec_plain(c, "RELEASE job");
+        }
+        for (unsigned t = 0; t < STORE_TOPIC_COUNT; t++)
+            if (touched & (1u << t))
+                conn_run(c, "UPDATE store_topics SET version = version + 1 WHERE topic = ?", STORE_ARGS(SA_INT(t)),
+                         NULL, NULL);
+        if (exec_plain(c, "COMMIT") != STORE_OK) {
+            exec_plain(c, "ROLLBACK");
             rc = STORE_ERROR;
         }
     }
-    pthread_mutex_unlock(&s->writer_lock);
+    if (rc != STORE_OK) {
+        /* Nothing of this batch is durable: every job is told so. */
+        for (store_job_t *j = batch; j; j = j->next)
+            j->status = STORE_ERROR;
+    }
+    atomic_fetch_add_explicit(&s->stat_transactions, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->stat_jobs, n, memory_order_relaxed);
+    if (rc == STORE_OK && touched) {
+        /* Raised after the COMMIT and before any acknowledgement: whoever sees the
+         * acknowledgement sees the new version. */
+        poll_topics(s);
+    }
+    store_job_t *j = batch;
+    while (j) {
+        store_job_t *next = j->next; /* on_done may free the job */
+        j->next = NULL;
+        j->on_done(j);
+        j = next;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    store_t *s = arg;
+    pthread_mutex_lock(&s->queue_lock);
+    for (;;) {
+        while (!s->queue_head && !s->closing) {
+            /* Idle: look for changes made by other processes about once a second. */
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            if (pthread_cond_timedwait(&s->queue_cond, &s->queue_lock, &until) != 0 && !s->queue_head && !s->closing) {
+                pthread_mutex_unlock(&s->queue_lock);
+                poll_topics(s);
+                pthread_mutex_lock(&s->queue_lock);
+            }
+        }
+        if (!s->queue_head && s->closing)
+            break;
+        /* Take up to max_batch jobs: everything that arrived during the last commit. */
+        unsigned max = atomic_load_explicit(&s->max_batch, memory_order_relaxed);
+        store_job_t *batch = s->queue_head, *last = batch;
+        unsigned n = 1;
+        while (last->next && n < max) {
+            last = last->next;
+            n++;
+        }
+        s->queue_head = last->next;
+        if (!s->queue_head)
+            s->queue_tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&s->queue_lock);
+        run_batch(s, batch);
+        pthread_mutex_lock(&s->queue_lock);
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    return NULL;
+}
+
+int store_submit(store_t *s, store_job_t *job)
+{
+    job->next = NULL;
+    job->status = STORE_OK;
+    pthread_mutex_lock(&s->queue_lock);
+    if (s->closing) {
+        pthread_mutex_unlock(&s->queue_lock);
+        return STORE_ERROR;
+    }
+    if (s->queue_tail)
+        s->queue_tail->next = job;
+    else
+        s->queue_head = job;
+    s->queue_tail = job;
+    pthread_cond_signal(&s->queue_cond);
+    pthread_mutex_unlock(&s->queue_lock);
+    return STORE_OK;
+}
+
+typedef struct sync_wait {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+} sync_wait_t;
+
+static void sync_done(store_job_t *job)
+{
+    sync_wait_t *w = job->done_ctx;
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int store_write_sync(store_t *s, store_write_fn fn, void *ud)
+{
+    sync_wait_t w = {.done = false};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    store_job_t job = {.fn = fn, .ud = ud, .on_done = sync_done, .done_ctx = &w};
+    int rc = store_submit(s, &job);
+    if (rc == STORE_OK) {
+        pthread_mutex_lock(&w.lock);
+        while (!w.done)
+            pthread_cond_wait(&w.cond, &w.lock);
+        pthread_mutex_unlock(&w.lock);
+        rc = job.status;
+    }
+    pthread_mutex_destroy(&w.lock);
+    pthread_cond_destroy(&w.cond);
     return rc;
+}
+
+void store_get_stats(store_t *s, store_stats_t *out)
+{
+    out->jobs = atomic_load_explicit(&s->stat_jobs, memory_order_relaxed);
+    out->transactions = atomic_load_explicit(&s->stat_transactions, memory_order_relaxed);
+    out->failed_jobs = atomic_load_explicit(&s->stat_failed, memory_order_relaxed);
+}
+
+void store_set_max_batch(store_t *s, unsigned max_jobs)
+{
+    atomic_store(&s->max_batch, max_jobs ? max_jobs : 1);
+}
+
+void store_tx_touch(store_tx_t *tx, store_topic_t topic)
+{
+    tx->touched |= 1u << topic;
+}
+
+uint64_t store_topic_version(store_t *s, store_topic_t topic)
+{
+    return atomic_load_explicit(&s->topic_version[topic], memory_order_acquire);
+}
+
+/* ---- helpers ---- */
+
+int store_query(store_src_t src, const char *sql, const store_arg_t *args, size_t nargs, store_row_fn fn, void *ud)
+{
+    if (src.tx)
+        return conn_run(src.tx->conn, sql, args, nargs, fn, ud);
+    if (src.reader)
+        return conn_run(&src.reader->conn, sql, args, nargs, fn, ud);
+    return STORE_ERROR;
+}
+
+str_t store_row_text_copy(const store_row_t *row, int col, arena_t *a)
+{
+    str_t t = store_row_text(row, col);
+    return (str_t){arena_strndup(a, t.ptr, t.len), t.len};
+}
+
+typedef struct list_collect {
+    arena_t *arena;
+    size_t size;
+    store_fill_fn fill;
+    char *items;
+    size_t n, cap;
+    bool one;
+} list_collect_t;
+
+static int collect_row(void *ud, const store_row_t *row)
+{
+    list_collect_t *c = ud;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        c->items = arena_realloc(c->arena, c->items, c->size * c->cap, c->size * cap);
+        c->cap = cap;
+    }
+    void *item = c->items + c->size * c->n++;
+    memset(item, 0, c->size);
+    c->fill(c->arena, row, item);
+    return c->one ? 1 : 0;
+}
+
+int store_list(store_src_t src, arena_t *a, const char *sql, const store_arg_t *args, size_t nargs, size_t size,
+               store_fill_fn fill, void **out)
+{
+    list_collect_t c = {.arena = a, .size = size, .fill = fill};
+    int rc = store_query(src, sql, args, nargs, collect_row, &c);
+    if (rc < 0)
+        return rc;
+    *out = c.items;
+    return (int)c.n;
+}
+
+int store_one(store_src_t src, arena_t *a, const char *sql, const store_arg_t *args, size_t nargs, size_t size,
+              store_fill_fn fill, void *out)
+{
+    list_collect_t c = {.arena = a, .size = size, .fill = fill, .one = true};
+    int rc = store_query(src, sql, args, nargs, collect_row, &c);
+    if (rc < 0)
+        return rc;
+    if (c.n == 0)
+        return 0;
+    memcpy(out, c.items, size);
+    return 1;
+}
+
+static int int_row(void *ud, const store_row_t *row)
+{
+    *(int64_t *)ud = store_row_int(row, 0);
+    return 1;
+}
+
+int store_int(store_src_t src, const char *sql, const store_arg_t *args, size_t nargs, int64_t *out)
+{
+    int rc = store_query(src, sql, args, nargs, int_row, out);
+    return rc < 0 ? rc : rc > 0 ? 1 : 0;
 }
 
 int store_tx_exec(store_tx_t *tx, const char *sql, const store_arg_t *args, size_t nargs)

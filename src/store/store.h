@@ -5,9 +5,11 @@
  *   placeholders and arguments passed as store_arg_t (never spliced into text).
  * - Reads go through a store_reader_t: one per thread, its own connection and
  *   prepared-statement cache, no lock shared with other threads.
- * - Writes run inside a store_tx_t on the writer connection; a write is
- *   acknowledged only after its transaction has committed durably (SQLite in WAL
- *   mode with synchronous=FULL).
+ * - Writes are jobs run by one writer thread. Jobs queued while a commit is
+ *   in progress are grouped into the next transaction (group commit), each in its
+ *   own savepoint so one failing job rolls back alone. A job is acknowledged
+ *   (its on_done called, on the writer thread) only after the COMMIT that made
+ *   it durable (SQLite in WAL mode with synchronous=FULL).
  * - store_open creates the data directory, applies the embedded migrations in
  *   order (each in its own transaction) and refuses a database newer than the
  *   binary.
@@ -59,6 +61,9 @@ bool store_row_is_null(const store_row_t *row, int col);
 
 typedef struct store_options {
     const char *data_dir;
+    /* A command-line client (user, import...) may open the store while a server
+     * holds it: it then never migrates, and refuses a schema it does not know. */
+    bool client;
 } store_options_t;
 
 int store_open(const store_options_t *opts, store_t **out, char *err, size_t errlen);
@@ -72,15 +77,78 @@ void store_reader_close(store_reader_t *r);
 /* Returns the number of rows seen, or a negative STORE_* status. */
 int store_read(store_reader_t *r, const char *sql, const store_arg_t *args, size_t nargs, store_row_fn fn, void *ud);
 
-/* Runs fn in one transaction on the writer connection and commits durably; returns fn's
- * status (a negative one rolls back) or a STORE_* error. For startup and command-line use. */
+/* A write: fn runs inside the shared transaction; a negative return rolls this job
+ * back (and only this one). status is fn's result, or a STORE_* error if the
+ * COMMIT failed. on_done runs on the writer thread after the COMMIT: it must be
+ * quick (post the job back to its event loop) and may free the job. */
 typedef int (*store_write_fn)(store_tx_t *tx, void *ud);
+typedef struct store_job store_job_t;
+struct store_job {
+    store_write_fn fn;
+    void *ud;
+    void (*on_done)(store_job_t *job);
+    void *done_ctx;
+    int status;
+    store_job_t *next; /* queue link, owned by the store */
+};
+
+/* Queues a job; the job's memory must stay valid until on_done. Returns 0, or
+ * STORE_ERROR when the store is closing. */
+int store_submit(store_t *s, store_job_t *job);
+/* Submits and waits for the commit: for startup, command-line use and tests. */
 int store_write_sync(store_t *s, store_write_fn fn, void *ud);
+
+typedef struct store_stats {
+    uint64_t jobs;
+    uint64_t transactions; /* commits: jobs / transactions is the grouping factor */
+    uint64_t failed_jobs;
+} store_stats_t;
+void store_get_stats(store_t *s, store_stats_t *out);
+/* For benchmarks: 1 forces one transaction per job (no grouping). */
+void store_set_max_batch(store_t *s, unsigned max_jobs);
 
 int store_tx_exec(store_tx_t *tx, const char *sql, const store_arg_t *args, size_t nargs);
 int64_t store_tx_last_id(store_tx_t *tx);
 int64_t store_tx_changes(store_tx_t *tx);
 int store_tx_query(store_tx_t *tx, const char *sql, const store_arg_t *args, size_t nargs, store_row_fn fn, void *ud);
+
+/* ---- helpers for domain code ---- */
+
+/* Where a query runs: a thread's reader, or the current write transaction (so an
+ * import can read what it has just written). */
+typedef struct store_src {
+    store_reader_t *reader;
+    store_tx_t *tx;
+} store_src_t;
+#define STORE_READER(r) ((store_src_t){(r), NULL})
+#define STORE_TX(t) ((store_src_t){NULL, (t)})
+
+int store_query(store_src_t src, const char *sql, const store_arg_t *args, size_t nargs, store_row_fn fn, void *ud);
+/* Copies a text column into the arena. */
+struct arena;
+str_t store_row_text_copy(const store_row_t *row, int col, struct arena *a);
+/* Fills one item of `size` bytes from a row. */
+typedef void (*store_fill_fn)(struct arena *a, const store_row_t *row, void *item);
+/* All rows as an array in the arena; returns the count or a negative status. */
+int store_list(store_src_t src, struct arena *a, const char *sql, const store_arg_t *args, size_t nargs, size_t size,
+               store_fill_fn fill, void **out);
+/* The first row: 1 found, 0 none, negative on error. */
+int store_one(store_src_t src, struct arena *a, const char *sql, const store_arg_t *args, size_t nargs, size_t size,
+              store_fill_fn fill, void *out);
+/* A single integer (COUNT, MAX...): 1 found, 0 none, negative on error. */
+int store_int(store_src_t src, const char *sql, const store_arg_t *args, size_t nargs, int64_t *out);
+
+/* Change topics: a write marks what it changed; the topic's version rises in the
+ * same transaction (store_topics), and in memory right after the COMMIT. The
+ * writer thread also polls store_topics about once a second when idle, so changes
+ * made by another process (a command-line import) reach this one's caches. */
+typedef enum store_topic {
+    STORE_TOPIC_DIRECTORY = 0, /* people, memberships, classes, links, teaching */
+    STORE_TOPIC_SESSIONS,      /* epochs and revoked sessions */
+    STORE_TOPIC_COUNT
+} store_topic_t;
+void store_tx_touch(store_tx_t *tx, store_topic_t topic);
+uint64_t store_topic_version(store_t *s, store_topic_t topic);
 
 #define STORE_ARGS(...) ((const store_arg_t[]){__VA_ARGS__}), (sizeof((const store_arg_t[]){__VA_ARGS__}) / sizeof(store_arg_t))
 #define STORE_NO_ARGS NULL, 0

@@ -1,6 +1,7 @@
 #include "web/page.h"
 
 #include "domain/school.h"
+#include "http/identity.h"
 #include "http/response.h"
 #include "http/worker.h"
 #include "web/template.h"
@@ -40,6 +41,7 @@ value_t *page_site_scope(request_t *r)
     value_t *site = value_map(&r->arena);
     value_set_cstr(site, "lang", i18n_lang_code((lang_id_t)r->lang));
     value_set_str(site, "path", r->path);
+    value_set_cstr(site, "csrf", request_csrf_token(r));
     value_t *langs = value_set_list(site, "langs");
     static const msg_id_t names[LANG_COUNT] = {[LANG_FR] = MSG_lang_fr, [LANG_EN] = MSG_lang_en};
     for (int l = 0; l < LANG_COUNT; l++) {

@@ -2,7 +2,7 @@
 // what is not HTTP at all), and the server keeps serving.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, raw, statusOf, post } from './lib/server.mjs';
+import { startServer, raw, statusOf, post, Visitor } from './lib/server.mjs';
 
 let s;
 before(async () => {
@@ -61,9 +61,9 @@ test('oversized chunked body: 413', async () => {
 });
 
 test('a form over the form limit: 413 with a page', async () => {
-  const r = await post(s.url, '/lang', 'lang=fr&pad=' + 'x'.repeat(5000));
+  const r = await new Visitor(s.url).post('/lang', 'lang=fr&pad=' + 'x'.repeat(5000));
   assert.equal(r.status, 413);
-  assert.match(await r.text(), /trop volumineuses/);
+  assert.match(r.text, /trop volumineuses/);
 });
 
 test('malformed requests: 400', async () => {

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import zlib from 'node:zlib';
-import { startServer, post } from './lib/server.mjs';
+import { startServer, post, Visitor } from './lib/server.mjs';
 
 let s;
 before(async () => { s = await startServer(); });
@@ -47,19 +47,40 @@ test('language: Accept-Language, then the lang cookie, then the form that sets i
   html = await (await fetch(s.url + '/', { headers: { 'accept-language': 'en', cookie: 'lang=fr' } })).text();
   assert.match(html, /<html lang="fr">/, 'the cookie wins over the header');
 
-  const r = await post(s.url, '/lang', 'lang=en&next=%2Fapi%2Fv1');
+  const v = new Visitor(s.url);
+  const page = await v.get('/');
+  assert.match(page.text, /<input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{22}">/);
+  assert.ok(v.cookies.get('csrf'), 'an anonymous visitor gets a CSRF cookie');
+  const r = await v.post('/lang', { lang: 'en', next: '/api/v1' });
   assert.equal(r.status, 303);
   assert.equal(r.headers.get('location'), '/api/v1');
-  assert.match(r.headers.get('set-cookie'), /^lang=en; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
+  assert.match(r.headers.get('set-cookie'), /lang=en; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax/);
+  assert.match((await v.get('/')).text, /<html lang="en">/);
 
-  const bad = await post(s.url, '/lang', 'lang=xx&next=/');
+  const bad = await v.post('/lang', { lang: 'xx', next: '/' });
   assert.equal(bad.status, 400);
-  assert.match(await bad.text(), /La valeur choisie pour « lang » n&#39;est pas valide|La valeur choisie pour « lang » n'est pas valide/);
+  assert.match(bad.text, /“lang”/, 'the visitor switched to English just before');
   // an off-site "next" never becomes an open redirect
-  const off = await post(s.url, '/lang', 'lang=fr&next=https%3A%2F%2Fevil.example%2F');
+  const off = await v.post('/lang', { lang: 'fr', next: 'https://evil.example/' });
   assert.equal(off.headers.get('location'), '/');
-  const protocolRelative = await post(s.url, '/lang', 'lang=fr&next=%2F%2Fevil.example');
+  const protocolRelative = await v.post('/lang', { lang: 'fr', next: '//evil.example' });
   assert.equal(protocolRelative.headers.get('location'), '/');
+});
+
+test('a form without its CSRF token, or with someone else\'s, is refused and changes nothing', async () => {
+  const v = new Visitor(s.url);
+  await v.get('/');
+  const missing = await v.post('/lang', { lang: 'en', next: '/' }, { noCsrf: true });
+  assert.equal(missing.status, 403);
+  assert.match(missing.text, /Ce formulaire a expiré/);
+  assert.equal(missing.headers.get('set-cookie')?.includes('lang=en') ?? false, false);
+  const other = new Visitor(s.url);
+  await other.get('/');
+  const forged = await v.post('/lang', `lang=en&next=%2F&_csrf=${other.csrf}`, { noCsrf: true });
+  assert.equal(forged.status, 403);
+  // no cookie at all (a cross-site form): refused
+  const bare = await post(s.url, '/lang', `lang=en&next=%2F&_csrf=${v.csrf}`);
+  assert.equal(bare.status, 403);
 });
 
 test('unknown page: a 404 in the site style; unknown API route: JSON', async () => {
@@ -100,9 +121,10 @@ test('HEAD answers headers only; a trailing slash redirects to the canonical URL
 });
 
 test('dynamic pages are gzip-compressed when the client accepts it', async () => {
-  const plain = await get('/');
+  const cookie = 'csrf=AAAAAAAAAAAAAAAAAAAAAA'; // the same visitor twice: the same page
+  const plain = await get('/', { cookie });
   assert.equal(plain.headers['content-encoding'], undefined);
-  const gz = await get('/', { 'accept-encoding': 'gzip' });
+  const gz = await get('/', { 'accept-encoding': 'gzip', cookie });
   assert.equal(gz.headers['content-encoding'], 'gzip');
   assert.equal(gz.headers.vary, 'accept-encoding');
   assert.ok(gz.body.length < plain.body.length / 1.5);

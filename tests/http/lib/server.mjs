@@ -113,3 +113,52 @@ export function post(url, path, body, headers = {}) {
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
   });
 }
+
+// A browser-like visitor: keeps cookies and reads the CSRF token from pages.
+export class Visitor {
+  constructor(url) { this.url = url; this.cookies = new Map(); this.csrf = null; }
+  cookieHeader() { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '); }
+  remember(res) {
+    for (const c of res.headers.getSetCookie ? res.headers.getSetCookie() : []) {
+      const [pair, ...attrs] = c.split(';');
+      const i = pair.indexOf('=');
+      const name = pair.slice(0, i).trim(), value = pair.slice(i + 1).trim();
+      if (attrs.some((a) => /^\s*Max-Age=0$/i.test(a)) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+  async get(path, headers = {}) {
+    const res = await fetch(this.url + path, { redirect: 'manual', headers: { cookie: this.cookieHeader(), ...headers } });
+    this.remember(res);
+    const text = await res.text();
+    const m = text.match(/name="_csrf" value="([^"]+)"/);
+    if (m) this.csrf = m[1];
+    return { status: res.status, headers: res.headers, text };
+  }
+  // Posts a form; fields is an object or a raw urlencoded string. The CSRF token is added unless noCsrf.
+  async post(path, fields, { noCsrf = false, headers = {} } = {}) {
+    if (!this.csrf && !noCsrf) await this.get('/');
+    let body = typeof fields === 'string' ? fields : new URLSearchParams(fields).toString();
+    if (!noCsrf) body += (body ? '&' : '') + '_csrf=' + encodeURIComponent(this.csrf);
+    const res = await fetch(this.url + path, {
+      method: 'POST', body, redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.cookieHeader(), ...headers },
+    });
+    this.remember(res);
+    const text = await res.text();
+    const m = text.match(/name="_csrf" value="([^"]+)"/);
+    if (m) this.csrf = m[1];
+    return { status: res.status, headers: res.headers, text };
+  }
+  async json(method, path, body, headers = {}) {
+    const res = await fetch(this.url + path, {
+      method, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual',
+      headers: { 'content-type': 'application/json', accept: 'application/json', cookie: this.cookieHeader(), ...headers },
+    });
+    this.remember(res);
+    const text = await res.text();
+    let data = null;
+    try { data = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: res.status, headers: res.headers, data, text };
+  }
+}

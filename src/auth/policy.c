@@ -1,0 +1,132 @@
+#include "auth/policy.h"
+
+#include <string.h>
+
+policy_target_t policy_target_school(int64_t school_id)
+{
+    return (policy_target_t){.school_id = school_id};
+}
+
+int policy_target_class(store_reader_t *r, arena_t *a, int64_t class_id, policy_target_t *out)
+{
+    memset(out, 0, sizeof *out);
+    class_info_t c;
+    int rc = class_get(STORE_READER(r), a, class_id, &c);
+    if (rc != 1)
+        return rc;
+    out->school_id = c.school_id;
+    out->class_id = c.id;
+    return 1;
+}
+
+static void fill_id(arena_t *a, const store_row_t *row, void *item)
+{
+    (void)a;
+    *(int64_t *)item = store_row_int(row, 0);
+}
+
+int policy_target_person(store_reader_t *r, arena_t *a, int64_t person_id, policy_target_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t exists = 0;
+    int rc = store_int(STORE_READER(r), "SELECT id FROM people WHERE id = ?", STORE_ARGS(SA_INT(person_id)), &exists);
+    if (rc != 1)
+        return rc;
+    out->person_id = person_id;
+    if ((rc = memberships_of(STORE_READER(r), a, person_id, &out->roles)) < 0)
+        return rc;
+    out->nroles = rc;
+    class_info_t c;
+    if ((rc = pupil_class(STORE_READER(r), a, person_id, date_today(), &c)) < 0)
+        return rc;
+    if (rc == 1) {
+        out->class_id = c.id;
+        out->school_id = c.school_id;
+    }
+    if ((rc = store_list(STORE_READER(r), a, "SELECT parent_id FROM parent_links WHERE child_id = ?",
+                         STORE_ARGS(SA_INT(person_id)), sizeof(int64_t), fill_id, (void **)&out->parents)) < 0)
+        return rc;
+    out->nparents = rc;
+    return 1;
+}
+
+static bool admin_of(const principal_t *p, int64_t school_id)
+{
+    return principal_has_role(p, school_id, ROLE_SCHOOL_ADMIN);
+}
+
+static bool staff_of(const principal_t *p, int64_t school_id)
+{
+    return admin_of(p, school_id) || principal_has_role(p, school_id, ROLE_STAFF);
+}
+
+/* Is the principal an administrator (or staff) of a school the target belongs to? */
+static bool runs_a_school_of(const principal_t *p, const policy_target_t *t, bool admin_only)
+{
+    for (int i = 0; i < t->nroles; i++)
+        if (admin_only ? admin_of(p, t->roles[i].school_id) : staff_of(p, t->roles[i].school_id))
+            return true;
+    return false;
+}
+
+static bool shares_school(const principal_t *p, const policy_target_t *t)
+{
+    for (int i = 0; i < t->nroles; i++)
+        if (principal_in_school(p, t->roles[i].school_id))
+            return true;
+    return false;
+}
+
+static bool target_has_role(const policy_target_t *t, role_t role)
+{
+    for (int i = 0; i < t->nroles; i++)
+        if (t->roles[i].role == role)
+            return true;
+    return false;
+}
+
+bool policy_allows(const principal_t *p, policy_action_t action, const policy_target_t *t)
+{
+    if (!p || p->disabled || !t)
+        return false;
+    if (p->platform_admin)
+        return true;
+    switch (action) {
+    case POLICY_SCHOOL_DIRECTORY:
+        return staff_of(p, t->school_id);
+    case POLICY_SCHOOL_ACCOUNTS:
+        return admin_of(p, t->school_id);
+    case POLICY_CLASS_ROSTER:
+        return staff_of(p, t->school_id) || principal_teaches_class(p, t->class_id) ||
+               (p->pupil_class_id && p->pupil_class_id == t->class_id);
+    case POLICY_PERSON_CARD:
+        if (p->person_id == t->person_id || principal_is_parent_of(p, t->person_id) || runs_a_school_of(p, t, false))
+            return true;
+        /* A teacher sees the pupils of the classes they teach, and colleagues. */
+        if (t->class_id && principal_teaches_class(p, t->class_id))
+            return true;
+        if (principal_has_any_role(p, ROLE_TEACHER) && shares_school(p, t) &&
+            (target_has_role(t, ROLE_TEACHER) || target_has_role(t, ROLE_STAFF) ||
+             target_has_role(t, ROLE_SCHOOL_ADMIN)))
+            return true;
+        return false;
+    case POLICY_PERSON_ACCOUNT:
+        return p->person_id == t->person_id || principal_is_parent_of(p, t->person_id) || runs_a_school_of(p, t, true);
+    case POLICY_PERSON_MANAGE:
+        return p->person_id != t->person_id && runs_a_school_of(p, t, true);
+    case POLICY_ACT_FOR_CHILD:
+        return principal_is_parent_of(p, t->person_id);
+    case POLICY_ACTION_COUNT:
+        break;
+    }
+    return false;
+}
+
+const char *policy_action_name(policy_action_t action)
+{
+    static const char *const names[POLICY_ACTION_COUNT] = {
+        "school_directory", "school_accounts", "class_roster", "person_card",
+        "person_account",   "person_manage",   "act_for_child",
+    };
+    return (unsigned)action < POLICY_ACTION_COUNT ? names[action] : "?";
+}

@@ -1,0 +1,53 @@
+/* policy: the one place that decides who may see or do what.
+ *
+ * Contract: policy_allows(principal, action, target) answers yes or no; every
+ * handler asks it and none re-implements it. Nobody acts across schools unless a
+ * platform administrator. A NULL principal (not signed in) may do nothing listed
+ * here. Targets are described by policy_target_*, which load the facts policy
+ * needs (the target's schools, class, parents).
+ */
+#ifndef CARTABLE_AUTH_POLICY_H
+#define CARTABLE_AUTH_POLICY_H
+
+#include <stdbool.h>
+
+#include "auth/principal.h"
+
+typedef enum policy_action {
+    /* See a school's directory pages: its classes, its people. */
+    POLICY_SCHOOL_DIRECTORY = 0,
+    /* Manage accounts in a school: activation letters, resets, disabling. */
+    POLICY_SCHOOL_ACCOUNTS,
+    /* See the pupils of a class. */
+    POLICY_CLASS_ROSTER,
+    /* See who a person is (name, roles, class). */
+    POLICY_PERSON_CARD,
+    /* See a person's account details (login, whether activated, e-mail). */
+    POLICY_PERSON_ACCOUNT,
+    /* Change a person's account (reset, disable): an administrator of their school. */
+    POLICY_PERSON_MANAGE,
+    /* Act for a child: a parent choosing which child's school day to show. */
+    POLICY_ACT_FOR_CHILD,
+    POLICY_ACTION_COUNT
+} policy_action_t;
+
+typedef struct policy_target {
+    int64_t school_id;     /* schools and classes */
+    int64_t class_id;      /* classes; a pupil's current class */
+    int64_t person_id;     /* people */
+    membership_t *roles;   /* the target person's memberships */
+    int nroles;
+    int64_t *parents;      /* the target person's parents */
+    int nparents;
+} policy_target_t;
+
+policy_target_t policy_target_school(int64_t school_id);
+/* Loads a class's school. 1 found, 0 no such class, negative on error. */
+int policy_target_class(store_reader_t *r, arena_t *a, int64_t class_id, policy_target_t *out);
+/* Loads a person's memberships, current class and parents. */
+int policy_target_person(store_reader_t *r, arena_t *a, int64_t person_id, policy_target_t *out);
+
+bool policy_allows(const principal_t *who, policy_action_t action, const policy_target_t *target);
+const char *policy_action_name(policy_action_t action);
+
+#endif
