@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "auth/hashpool.h"
 #include "auth/password.h"
+#include "cli/cli.h"
 #include "core/clock.h"
 #include "edge/ratelimit.h"
 #include "core/config.h"
@@ -43,6 +44,10 @@ static void usage(FILE *f)
     fprintf(f, "Cartable %s — school digital workspace\n\n"
                "Usage:\n"
                "  cartable serve [options]   serve HTTP (see `cartable help config` for every option)\n"
+               "  cartable user ...          list, add, reset, disable, enable accounts\n"
+               "  cartable import csv|aaf DIR  import a school's directory\n"
+               "  cartable generate --schools N  build a benchmark directory\n"
+               "  cartable keys rotate       add a new session signing key\n"
                "  cartable help [config]     this text, or the reference of every setting\n"
                "  cartable version\n\n"
                "Common options:\n"
@@ -112,7 +117,10 @@ static int build_routes(app_t *app)
     if (ops_register_routes(app->router, err, sizeof err) != 0 ||
         static_register_routes(app->router, err, sizeof err) != 0 ||
         web_register_routes(app->router, err, sizeof err) != 0 ||
-        api_register_routes(app->router, err, sizeof err) != 0) {
+        account_register_routes(app->router, err, sizeof err) != 0 ||
+        directory_register_routes(app->router, err, sizeof err) != 0 ||
+        api_register_routes(app->router, err, sizeof err) != 0 ||
+        api_auth_register_routes(app->router, err, sizeof err) != 0) {
         logq_t q;
         LOG_ERROR("bad route table", "error=\"%s\"", logq(&q, err));
         return -1;
@@ -207,6 +215,14 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "serve") == 0)
         return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "user") == 0)
+        return cmd_user(argc - 2, argv + 2);
+    if (strcmp(cmd, "import") == 0)
+        return cmd_import(argc - 2, argv + 2);
+    if (strcmp(cmd, "generate") == 0)
+        return cmd_generate(argc - 2, argv + 2);
+    if (strcmp(cmd, "keys") == 0)
+        return cmd_keys(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("cartable %s\n", CARTABLE_VERSION);
         return 0;

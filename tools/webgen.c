@@ -894,7 +894,9 @@ static void flush_text(gen_t *g)
 static size_t emit_op(gen_t *g, tpl_op_t op)
 {
     flush_text(g);
-    g->h.last_ws = false;
+    /* Only substitutions print something; control ops are invisible. */
+    if (op.code == TPL_OP_VAR || op.code == TPL_OP_MSG)
+        g->h.last_ws = false;
     g->ops = xrealloc(g->ops, sizeof(tpl_op_t) * (g->nops + 1));
     g->ops[g->nops] = op;
     return g->nops++;
@@ -1177,7 +1179,8 @@ static void gen_node(gen_t *g, const node_t *n)
     case N_VAR: {
         tpl_escape_t esc = escape_here(g, n, false);
         emit_op(g, (tpl_op_t){TPL_OP_VAR, (uint8_t)esc, 0, (uint32_t)n->path, 0});
-        g->h.value_started = true;
+        if (g->h.s == H_VALUE_DQ || g->h.s == H_VALUE_SQ)
+            g->h.value_started = true;
         break;
     }
     case N_MSG: {
@@ -1185,7 +1188,8 @@ static void gen_node(gen_t *g, const node_t *n)
         emit_op(g, (tpl_op_t){TPL_OP_MSG, (uint8_t)esc, (uint16_t)n->nargs, (uint32_t)n->msg, 0});
         for (int k = 0; k < n->nargs; k++)
             emit_op(g, (tpl_op_t){TPL_OP_ARG, 0, 0, (uint32_t)n->args[k], 0});
-        g->h.value_started = true;
+        if (g->h.s == H_VALUE_DQ || g->h.s == H_VALUE_SQ)
+            g->h.value_started = true;
         break;
     }
     case N_IF:
@@ -1213,12 +1217,14 @@ static void gen_node(gen_t *g, const node_t *n)
                 n->file, n->line, n->type == N_IF ? "if" : "unless");
         if (after_then.s != g->h.s)
             g->h = hstate_normal(g->h);
+        g->h.last_ws = false; /* which branch ran is not known: keep the next space */
         break;
     }
     case N_EACH: {
         size_t at = emit_op(g, (tpl_op_t){TPL_OP_EACH, 0, 0, (uint32_t)n->path, 0});
         flush_text(g);
         size_t body_start = g->nops;
+        g->h.last_ws = false; /* each pass follows the previous one, not the text before the loop */
         hstate_t before = g->h;
         gen_list(g, &n->body);
         if (!hstate_eq(&before, &g->h))
@@ -1236,6 +1242,7 @@ static void gen_node(gen_t *g, const node_t *n)
         } else {
             g->ops[at].b = (uint32_t)g->nops;
         }
+        g->h.last_ws = false;
         break;
     }
     case N_BLOCK:

@@ -28,6 +28,8 @@ static void api_index(request_t *r)
     value_set_cstr(root, "version", CARTABLE_VERSION);
     value_t *links = value_set_map(root, "links");
     value_set_cstr(links, "schools", "/api/v1/schools");
+    value_set_cstr(links, "login", "/api/v1/login");
+    value_set_cstr(links, "me", "/api/v1/me");
     respond_json(r, 200, root);
 }
 

@@ -14,5 +14,6 @@
 #include "http/router.h"
 
 int api_register_routes(router_t *router, char *err, size_t errlen);
+int api_auth_register_routes(router_t *router, char *err, size_t errlen);
 
 #endif

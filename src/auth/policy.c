@@ -7,6 +7,15 @@ policy_target_t policy_target_school(int64_t school_id)
     return (policy_target_t){.school_id = school_id};
 }
 
+policy_target_t policy_target_pupil(int64_t person_id, int64_t school_id, int64_t class_id, membership_t *one)
+{
+    one->school_id = school_id;
+    one->role = ROLE_PUPIL;
+    one->school_name = STR("");
+    return (policy_target_t){.school_id = school_id, .class_id = class_id, .person_id = person_id, .roles = one,
+                             .nroles = 1};
+}
+
 int policy_target_class(store_reader_t *r, arena_t *a, int64_t class_id, policy_target_t *out)
 {
     memset(out, 0, sizeof *out);

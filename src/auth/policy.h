@@ -47,6 +47,9 @@ int policy_target_class(store_reader_t *r, arena_t *a, int64_t class_id, policy_
 /* Loads a person's memberships, current class and parents. */
 int policy_target_person(store_reader_t *r, arena_t *a, int64_t person_id, policy_target_t *out);
 
+/* A pupil known to be in a class of a school (a roster row): no database access. */
+policy_target_t policy_target_pupil(int64_t person_id, int64_t school_id, int64_t class_id, membership_t *one);
+
 bool policy_allows(const principal_t *who, policy_action_t action, const policy_target_t *target);
 const char *policy_action_name(policy_action_t action);
 

@@ -325,6 +325,32 @@ int person_set_disabled(store_tx_t *tx, int64_t id, bool disabled)
     return disabled ? person_bump_epoch(tx, id) : STORE_OK;
 }
 
+int person_reset_account(store_tx_t *tx, int64_t id, const char *code_hash, int64_t expires_at)
+{
+    int rc = store_tx_exec(tx,
+                           "UPDATE people SET password_hash = NULL, activation_hash = ?, activation_expires = ?, "
+                           "updated_at = ? WHERE id = ?",
+                           STORE_ARGS(SA_CSTR(code_hash), SA_INT(expires_at), SA_INT(clock_now()), SA_INT(id)));
+    if (rc != STORE_OK)
+        return rc;
+    if (store_tx_changes(tx) == 0)
+        return STORE_CONSTRAINT;
+    store_tx_touch(tx, STORE_TOPIC_DIRECTORY);
+    return person_bump_epoch(tx, id);
+}
+
+static void fill_hash(arena_t *a, const store_row_t *row, void *item)
+{
+    *(str_t *)item = store_row_is_null(row, 0) ? STR_NULL : store_row_text_copy(row, 0, a);
+}
+
+int person_password_hash(store_src_t src, arena_t *a, int64_t id, str_t *out)
+{
+    *out = STR_NULL;
+    return store_one(src, a, "SELECT password_hash FROM people WHERE id = ?", STORE_ARGS(SA_INT(id)), sizeof *out,
+                     fill_hash, out);
+}
+
 int64_t person_activate(store_tx_t *tx, str_t login, const char *code_hash, const char *password_hash)
 {
     int64_t id = 0;

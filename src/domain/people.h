@@ -78,6 +78,11 @@ int person_update(store_tx_t *tx, const person_t *p, bool *changed);
 int person_set_password(store_tx_t *tx, int64_t id, const char *hash);
 int person_set_activation(store_tx_t *tx, int64_t id, const char *code_hash, int64_t expires_at);
 int person_set_disabled(store_tx_t *tx, int64_t id, bool disabled);
+/* An administrator's reset: the password is removed, a new activation code is set
+ * and every session ends. */
+int person_reset_account(store_tx_t *tx, int64_t id, const char *code_hash, int64_t expires_at);
+/* The stored password hash (NULL str if none), for checking the current password. */
+int person_password_hash(store_src_t src, arena_t *a, int64_t id, str_t *out);
 /* Ends every session of the person: raises the epoch and logs it in session_events. */
 int person_bump_epoch(store_tx_t *tx, int64_t id);
 /* Checks an activation code (by hash) and, if it is right and unexpired, sets the password.

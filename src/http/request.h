@@ -47,6 +47,7 @@ typedef struct request {
     session_t session;
     const struct principal *principal;
     char csrf[CSRF_TOKEN_LEN + 1];
+    void *ctx; /* a handler's state across asynchronous steps */
 } request_t;
 
 str_t request_method(const request_t *r);

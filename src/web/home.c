@@ -1,12 +1,72 @@
 /* The home page and the language switch. */
+#include "auth/policy.h"
 #include "core/log.h"
+#include "domain/directory.h"
+#include "http/identity.h"
+#include "http/worker.h"
 #include "http/cookie.h"
 #include "http/response.h"
 #include "web/page.h"
 #include "web/template.h"
 
+/* A signed-in person's starting page: what their roles give them. */
+static void dashboard(request_t *r, const principal_t *p)
+{
+    value_t *v = value_map(&r->arena);
+    store_reader_t *rd = r->worker->store_reader;
+    if (principal_has_any_role(p, ROLE_PUPIL)) {
+        value_t *pv = value_set_map(v, "pupil");
+        class_info_t c;
+        if (p->pupil_class_id && class_get(STORE_READER(rd), &r->arena, p->pupil_class_id, &c) == 1) {
+            value_set_int(pv, "class_id", c.id);
+            value_set_str(pv, "class_name", c.name);
+        }
+    }
+    if (p->nchildren) {
+        int64_t current = request_current_child(r);
+        value_t *kids = value_set_list(v, "children");
+        for (int i = 0; i < p->nchildren; i++) {
+            const child_info_t *c = &p->children[i];
+            value_t *m = value_map(&r->arena);
+            value_set_int(m, "id", c->person.id);
+            value_set_str(m, "first_name", c->person.first_name);
+            value_set_str(m, "last_name", c->person.last_name);
+            value_set_str(m, "class_name", c->class_name);
+            value_set_str(m, "school_name", c->school_name);
+            value_set_bool(m, "current", c->person.id == current);
+            value_push(kids, m);
+        }
+    }
+    if (principal_has_any_role(p, ROLE_TEACHER)) {
+        value_set_bool(v, "teacher", true);
+        teaching_t *t;
+        int n = teaching_of_teacher(STORE_READER(rd), &r->arena, p->person_id, &t);
+        value_t *list = value_set_list(v, "teaching");
+        for (int i = 0; i < n; i++) {
+            value_t *m = value_map(&r->arena);
+            value_set_int(m, "class_id", t[i].class_id);
+            value_set_str(m, "target_name", t[i].target_name);
+            value_set_str(m, "subject_name", t[i].subject_name);
+            value_push(list, m);
+        }
+    }
+    for (int i = 0; i < p->nroles; i++) {
+        policy_target_t t = policy_target_school(p->roles[i].school_id);
+        if (policy_allows(p, POLICY_SCHOOL_DIRECTORY, &t)) {
+            value_set_int(v, "admin_school", p->roles[i].school_id);
+            break;
+        }
+    }
+    page_render(r, 200, TPL_dashboard, v);
+}
+
 static void home(request_t *r)
 {
+    const principal_t *p = request_principal(r);
+    if (p) {
+        dashboard(r, p);
+        return;
+    }
     page_render(r, 200, TPL_home, value_map(&r->arena));
 }
 

@@ -1,6 +1,7 @@
 #include "web/page.h"
 
 #include "domain/school.h"
+#include "auth/policy.h"
 #include "http/identity.h"
 #include "http/response.h"
 #include "http/worker.h"
@@ -21,10 +22,56 @@ const char *page_school_kind_label(request_t *r, str_t kind)
     return i18n_text((lang_id_t)r->lang, MSG_school_kind_autre);
 }
 
+const char *page_role_label(request_t *r, role_t role)
+{
+    static const msg_id_t labels[ROLE_COUNT] = {MSG_role_pupil, MSG_role_parent, MSG_role_teacher, MSG_role_staff,
+                                                MSG_role_school_admin};
+    return i18n_text((lang_id_t)r->lang, (unsigned)role < ROLE_COUNT ? labels[role] : MSG_role_staff);
+}
+
+str_t page_safe_next(str_t next, str_t fallback)
+{
+    if (next.len == 0 || next.ptr[0] != '/' || (next.len > 1 && (next.ptr[1] == '/' || next.ptr[1] == '\\')))
+        return fallback;
+    for (size_t i = 0; i < next.len; i++)
+        if ((unsigned char)next.ptr[i] < 0x21 || next.ptr[i] == 0x7F)
+            return fallback;
+    return next;
+}
+
+const char *page_account_status(request_t *r, const person_t *p)
+{
+    msg_id_t m = p->disabled ? MSG_admin_disabled
+                 : p->activated ? MSG_admin_activated
+                 : p->activation_pending ? MSG_admin_code_pending
+                                         : MSG_admin_not_activated;
+    return i18n_text((lang_id_t)r->lang, m);
+}
+
+static void add_user(request_t *r, value_t *site)
+{
+    const principal_t *p = request_principal(r);
+    if (!p)
+        return;
+    value_t *u = value_set_map(site, "user");
+    value_set_int(u, "id", p->person_id);
+    value_set_str(u, "login", p->login);
+    value_set_str(u, "first_name", p->first_name);
+    value_set_str(u, "last_name", p->last_name);
+    int64_t school = principal_main_school(p);
+    policy_target_t t = policy_target_school(school);
+    if (school && policy_allows(p, POLICY_SCHOOL_DIRECTORY, &t))
+        value_set_int(u, "directory_school", school);
+}
+
 static void add_school(request_t *r, value_t *site)
 {
     school_t s;
-    if (school_first(r->worker->store_reader, &r->arena, &s) != 1)
+    const principal_t *p = request_principal(r);
+    int64_t school_id = p ? principal_main_school(p) : 0;
+    int rc = school_id ? school_get(r->worker->store_reader, &r->arena, school_id, &s)
+                       : school_first(r->worker->store_reader, &r->arena, &s);
+    if (rc != 1)
         return;
     value_t *v = value_set_map(site, "school");
     value_set_int(v, "id", s.id);
@@ -52,6 +99,7 @@ value_t *page_site_scope(request_t *r)
         value_push(langs, item);
     }
     add_school(r, site);
+    add_user(r, site);
     return site;
 }
 

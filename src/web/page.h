@@ -9,6 +9,7 @@
 #define CARTABLE_WEB_PAGE_H
 
 #include "core/value.h"
+#include "domain/people.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "web_generated.h"
@@ -16,9 +17,16 @@
 value_t *page_site_scope(request_t *r);
 void page_render(request_t *r, int status, tpl_id_t tpl, value_t *view);
 void page_error(request_t *r, int status, int msg_id, const char *detail);
+const char *page_role_label(request_t *r, role_t role);
+/* A local path to go back to: "next" if it is one of ours, else fallback. */
+str_t page_safe_next(str_t next, str_t fallback);
+/* "Activated", "Not activated yet"... for a person as an administrator sees them. */
+const char *page_account_status(request_t *r, const person_t *p);
 /* The label of a school kind in the request's language. */
 const char *page_school_kind_label(request_t *r, str_t kind);
 
 int web_register_routes(router_t *router, char *err, size_t errlen);
+int account_register_routes(router_t *router, char *err, size_t errlen);
+int directory_register_routes(router_t *router, char *err, size_t errlen);
 
 #endif

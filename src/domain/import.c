@@ -1,0 +1,526 @@
+#include "domain/import.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/u64map.h"
+#include "domain/directory.h"
+#include "domain/school.h"
+
+void *import_grow(arena_t *a, void *array, int n, size_t size)
+{
+    /* Doubling at powers of two: n is the count before adding one. */
+    if (n == 0)
+        return arena_alloc(a, size * 8);
+    if (n >= 8 && (n & (n - 1)) == 0)
+        return arena_realloc(a, array, size * (size_t)n, size * (size_t)n * 2);
+    return array;
+}
+
+/* ---- a string -> index map (codes and external ids) ---- */
+
+typedef struct name_index {
+    u64map_t map;
+    const str_t *keys; /* the strings, by index */
+} name_index_t;
+
+static uint64_t fnv(str_t s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < s.len; i++) {
+        h ^= (unsigned char)s.ptr[i];
+        h *= 0x100000001b3ull;
+    }
+    return h ? h : 1;
+}
+
+static void index_build(name_index_t *x, const void *items, int n, size_t stride, size_t key_offset)
+{
+    u64map_init(&x->map);
+    for (int i = 0; i < n; i++) {
+        const str_t *k = (const str_t *)((const char *)items + stride * (size_t)i + key_offset);
+        u64map_put(&x->map, fnv(*k), (uint64_t)i + 1);
+    }
+    x->keys = NULL;
+}
+
+static int index_find(const name_index_t *x, const void *items, int n, size_t stride, size_t key_offset, str_t key)
+{
+    uint64_t v;
+    if (u64map_get(&x->map, fnv(key), &v)) {
+        const str_t *k = (const str_t *)((const char *)items + stride * (size_t)(v - 1) + key_offset);
+        if (str_eq(*k, key))
+            return (int)v - 1;
+    }
+    /* a 64-bit hash collision (or absent): look properly */
+    for (int i = 0; i < n; i++) {
+        const str_t *k = (const str_t *)((const char *)items + stride * (size_t)i + key_offset);
+        if (str_eq(*k, key))
+            return i;
+    }
+    return -1;
+}
+
+#define FIND_CLASS(d_, x_, key_)                                                                                       \
+    index_find(x_, (d_)->classes, (d_)->nclasses, sizeof(import_class_t), offsetof(import_class_t, code), key_)
+#define FIND_GROUP(d_, x_, key_)                                                                                       \
+    index_find(x_, (d_)->groups, (d_)->ngroups, sizeof(import_class_t), offsetof(import_class_t, code), key_)
+#define FIND_SUBJECT(d_, x_, key_)                                                                                     \
+    index_find(x_, (d_)->subjects, (d_)->nsubjects, sizeof(import_subject_t), offsetof(import_subject_t, code), key_)
+#define FIND_PERSON(d_, x_, key_)                                                                                      \
+    index_find(x_, (d_)->people, (d_)->npeople, sizeof(import_person_t), offsetof(import_person_t, id), key_)
+
+typedef struct indexes {
+    name_index_t classes, groups, subjects, people;
+} indexes_t;
+
+static void indexes_build(indexes_t *x, const import_data_t *d)
+{
+    index_build(&x->classes, d->classes, d->nclasses, sizeof(import_class_t), offsetof(import_class_t, code));
+    index_build(&x->groups, d->groups, d->ngroups, sizeof(import_class_t), offsetof(import_class_t, code));
+    index_build(&x->subjects, d->subjects, d->nsubjects, sizeof(import_subject_t), offsetof(import_subject_t, code));
+    index_build(&x->people, d->people, d->npeople, sizeof(import_person_t), offsetof(import_person_t, id));
+}
+
+static void indexes_free(indexes_t *x)
+{
+    u64map_dispose(&x->classes.map);
+    u64map_dispose(&x->groups.map);
+    u64map_dispose(&x->subjects.map);
+    u64map_dispose(&x->people.map);
+}
+
+static bool code_ok(str_t s)
+{
+    return s.len > 0 && s.len <= 64 && text_check(s.ptr, s.len) == TEXT_OK && !memchr(s.ptr, '\n', s.len) &&
+           !memchr(s.ptr, '\r', s.len) && !memchr(s.ptr, '\t', s.len);
+}
+
+#define FAIL(...)                                                                                                      \
+    do {                                                                                                               \
+        snprintf(err, errlen, __VA_ARGS__);                                                                            \
+        indexes_free(&x);                                                                                              \
+        return false;                                                                                                  \
+    } while (0)
+
+bool import_validate(const import_data_t *d, char *err, size_t errlen)
+{
+    indexes_t x;
+    indexes_build(&x, d);
+    if (!uai_valid(d->uai))
+        FAIL("school: \"%.*s\" is not a valid UAI", (int)d->uai.len, d->uai.ptr);
+    for (int i = 0; i < d->nclasses; i++) {
+        if (!code_ok(d->classes[i].code) || !code_ok(d->classes[i].name))
+            FAIL("class %d: code and name must be 1 to 64 characters of text", i + 1);
+        if (FIND_CLASS(d, &x.classes, d->classes[i].code) != i)
+            FAIL("class \"%.*s\" is listed twice", (int)d->classes[i].code.len, d->classes[i].code.ptr);
+    }
+    for (int i = 0; i < d->ngroups; i++) {
+        if (!code_ok(d->groups[i].code) || !code_ok(d->groups[i].name))
+            FAIL("group %d: code and name must be 1 to 64 characters of text", i + 1);
+        if (FIND_GROUP(d, &x.groups, d->groups[i].code) != i)
+            FAIL("group \"%.*s\" is listed twice", (int)d->groups[i].code.len, d->groups[i].code.ptr);
+    }
+    for (int i = 0; i < d->nsubjects; i++) {
+        if (!code_ok(d->subjects[i].code) || !code_ok(d->subjects[i].name))
+            FAIL("subject %d: code and name must be 1 to 64 characters of text", i + 1);
+        if (FIND_SUBJECT(d, &x.subjects, d->subjects[i].code) != i)
+            FAIL("subject \"%.*s\" is listed twice", (int)d->subjects[i].code.len, d->subjects[i].code.ptr);
+    }
+    for (int i = 0; i < d->npeople; i++) {
+        const import_person_t *p = &d->people[i];
+        if (!code_ok(p->id))
+            FAIL("%s: the id is missing or invalid", p->where);
+        if (FIND_PERSON(d, &x.people, p->id) != i)
+            FAIL("%s: id \"%.*s\" is used twice", p->where, (int)p->id.len, p->id.ptr);
+        person_t check = {.first_name = p->first_name, .last_name = p->last_name, .email = p->email,
+                          .birth_date = p->birth_date};
+        const char *problem = person_check(&check);
+        if (problem)
+            FAIL("%s: %s", p->where, problem);
+        if (p->role == ROLE_PUPIL && p->class_code.len && FIND_CLASS(d, &x.classes, p->class_code) < 0)
+            FAIL("%s: class \"%.*s\" is not among the classes", p->where, (int)p->class_code.len, p->class_code.ptr);
+        for (int g = 0; g < p->ngroups; g++)
+            if (FIND_GROUP(d, &x.groups, p->groups[g]) < 0)
+                FAIL("%s: group \"%.*s\" is not among the groups", p->where, (int)p->groups[g].len, p->groups[g].ptr);
+    }
+    for (int i = 0; i < d->nlinks; i++) {
+        const import_link_t *l = &d->links[i];
+        int pi = FIND_PERSON(d, &x.people, l->parent_id), ci = FIND_PERSON(d, &x.people, l->child_id);
+        if (pi < 0 || d->people[pi].role != ROLE_PARENT)
+            FAIL("parent \"%.*s\" (of pupil \"%.*s\") is not among the parents", (int)l->parent_id.len,
+                 l->parent_id.ptr, (int)l->child_id.len, l->child_id.ptr);
+        if (ci < 0 || d->people[ci].role != ROLE_PUPIL)
+            FAIL("pupil \"%.*s\" (child of \"%.*s\") is not among the pupils", (int)l->child_id.len, l->child_id.ptr,
+                 (int)l->parent_id.len, l->parent_id.ptr);
+    }
+    for (int i = 0; i < d->nteaching; i++) {
+        const import_teaching_t *t = &d->teaching[i];
+        int ti = FIND_PERSON(d, &x.people, t->teacher_id);
+        if (ti < 0 || d->people[ti].role != ROLE_TEACHER)
+            FAIL("teaching %d: teacher \"%.*s\" is not among the teachers", i + 1, (int)t->teacher_id.len,
+                 t->teacher_id.ptr);
+        if (FIND_SUBJECT(d, &x.subjects, t->subject_code) < 0)
+            FAIL("teaching %d: subject \"%.*s\" is not among the subjects", i + 1, (int)t->subject_code.len,
+                 t->subject_code.ptr);
+        if ((t->class_code.len == 0) == (t->group_code.len == 0))
+            FAIL("teaching %d: give a class or a group (one of them)", i + 1);
+        if (t->class_code.len && FIND_CLASS(d, &x.classes, t->class_code) < 0)
+            FAIL("teaching %d: class \"%.*s\" is not among the classes", i + 1, (int)t->class_code.len,
+                 t->class_code.ptr);
+        if (t->group_code.len && FIND_GROUP(d, &x.groups, t->group_code) < 0)
+            FAIL("teaching %d: group \"%.*s\" is not among the groups", i + 1, (int)t->group_code.len,
+                 t->group_code.ptr);
+    }
+    indexes_free(&x);
+    return true;
+}
+
+/* ---- applying ---- */
+
+typedef struct apply_ctx {
+    const import_data_t *d;
+    import_report_t *rep;
+    arena_t arena;
+    indexes_t x;
+    int64_t school_id, year_id;
+    int64_t *class_ids, *group_ids, *subject_ids, *person_ids;
+} apply_ctx_t;
+
+static void count(import_counts_t *c, upsert_result_t r)
+{
+    if (r == UPSERT_CREATED)
+        c->created++;
+    else if (r == UPSERT_UPDATED)
+        c->updated++;
+    else
+        c->unchanged++;
+}
+
+static str_t ext_id(apply_ctx_t *c, str_t id)
+{
+    return str_from(arena_printf(&c->arena, "%.*s:%.*s", (int)c->d->ns.len, c->d->ns.ptr, (int)id.len, id.ptr));
+}
+
+#define CHECK(expr)                                                                                                    \
+    do {                                                                                                               \
+        int rc_ = (expr);                                                                                              \
+        if (rc_ < 0) {                                                                                                 \
+            snprintf(c->rep->error, sizeof c->rep->error, "store error %d at %s:%d", rc_, __FILE__, __LINE__);         \
+            return rc_;                                                                                                \
+        }                                                                                                              \
+    } while (0)
+
+static int apply_school(store_tx_t *tx, apply_ctx_t *c)
+{
+    const import_data_t *d = c->d;
+    school_t s;
+    int rc = school_by_uai(STORE_TX(tx), &c->arena, d->uai, &s);
+    CHECK(rc);
+    if (rc == 0) {
+        s = (school_t){.uai = d->uai, .name = d->school_name.len ? d->school_name : d->uai,
+                       .kind = school_kind_valid(d->school_kind) ? d->school_kind : STR("autre"), .city = d->city,
+                       .timezone = STR("Europe/Paris")};
+        CHECK(school_create(tx, &s));
+    } else if (d->school_name.len && (!str_eq(s.name, d->school_name) || (d->city.len && !str_eq(s.city, d->city)))) {
+        CHECK(store_tx_exec(tx, "UPDATE schools SET name = ?, city = ? WHERE id = ?",
+                            STORE_ARGS(SA_TEXT(d->school_name), SA_TEXT(d->city.len ? d->city : s.city), SA_INT(s.id))));
+    }
+    c->school_id = s.id;
+    school_year_t y;
+    CHECK(school_year_ensure(tx, &c->arena, s.id, date_today(), &y));
+    c->year_id = y.id;
+    return STORE_OK;
+}
+
+static int apply_structure(store_tx_t *tx, apply_ctx_t *c)
+{
+    const import_data_t *d = c->d;
+    upsert_result_t r;
+    for (int i = 0; i < d->nsubjects; i++) {
+        CHECK(subject_upsert(tx, c->school_id, d->subjects[i].code, d->subjects[i].name, &c->subject_ids[i], &r));
+        count(&c->rep->subjects, r);
+    }
+    for (int i = 0; i < d->nclasses; i++) {
+        CHECK(class_upsert(tx, c->school_id, c->year_id, d->classes[i].code, d->classes[i].name, d->classes[i].level,
+                           &c->class_ids[i], &r));
+        count(&c->rep->classes, r);
+    }
+    for (int i = 0; i < d->ngroups; i++) {
+        CHECK(group_upsert(tx, c->school_id, c->year_id, d->groups[i].code, d->groups[i].name, &c->group_ids[i], &r));
+        count(&c->rep->groups, r);
+    }
+    return STORE_OK;
+}
+
+static int apply_people(store_tx_t *tx, apply_ctx_t *c)
+{
+    const import_data_t *d = c->d;
+    date_t today = date_today();
+    for (int i = 0; i < d->npeople; i++) {
+        const import_person_t *ip = &d->people[i];
+        str_t ext = ext_id(c, ip->id);
+        person_t p;
+        int rc = person_by_external_id(STORE_TX(tx), &c->arena, ext, &p);
+        CHECK(rc);
+        person_t want = {.external_id = ext, .first_name = ip->first_name, .last_name = ip->last_name,
+                         .email = ip->email, .birth_date = ip->birth_date};
+        if (rc == 1) {
+            want.id = p.id;
+            bool changed;
+            CHECK(person_update(tx, &want, &changed));
+            if (changed)
+                c->rep->people.updated++;
+            else
+                c->rep->people.unchanged++;
+        } else {
+            CHECK(login_unique(tx, &c->arena, ip->first_name, ip->last_name, &want.login));
+            CHECK(person_create(tx, &want));
+            c->rep->people.created++;
+        }
+        c->person_ids[i] = want.id;
+        int64_t had = 0;
+        CHECK(store_int(STORE_TX(tx), "SELECT COUNT(*) FROM memberships WHERE person_id = ? AND school_id = ? AND role = ?",
+                        STORE_ARGS(SA_INT(want.id), SA_INT(c->school_id), SA_CSTR(role_code(ip->role))), &had));
+        if (had) {
+            c->rep->memberships.unchanged++;
+        } else {
+            CHECK(membership_add(tx, want.id, c->school_id, ip->role));
+            c->rep->memberships.created++;
+        }
+        if (ip->role == ROLE_PUPIL) {
+            if (ip->class_code.len) {
+                upsert_result_t r;
+                int k = FIND_CLASS(d, &c->x.classes, ip->class_code);
+                CHECK(enrol_pupil(tx, want.id, c->class_ids[k], today, &r));
+                count(&c->rep->enrolments, r);
+            } else {
+                CHECK(unenrol_pupil(tx, want.id, c->school_id, today));
+            }
+        }
+    }
+    return STORE_OK;
+}
+
+/* Group members, links and teaching: make the school's rows equal to the file's. */
+static int apply_relations(store_tx_t *tx, apply_ctx_t *c)
+{
+    const import_data_t *d = c->d;
+    /* groups: add what is missing, remove pupils no longer listed */
+    for (int g = 0; d->has_groups && g < d->ngroups; g++) {
+        CHECK(store_tx_exec(tx, "CREATE TEMPORARY TABLE IF NOT EXISTS import_keep (id INTEGER PRIMARY KEY)",
+                            STORE_NO_ARGS));
+        CHECK(store_tx_exec(tx, "DELETE FROM import_keep", STORE_NO_ARGS));
+        for (int i = 0; i < d->npeople; i++) {
+            const import_person_t *ip = &d->people[i];
+            for (int k = 0; k < ip->ngroups; k++) {
+                if (!str_eq(ip->groups[k], d->groups[g].code))
+                    continue;
+                CHECK(store_tx_exec(tx, "INSERT INTO import_keep (id) VALUES (?) ON CONFLICT DO NOTHING",
+                                    STORE_ARGS(SA_INT(c->person_ids[i]))));
+                int64_t had = 0;
+                CHECK(store_int(STORE_TX(tx), "SELECT COUNT(*) FROM group_members WHERE pupil_id = ? AND group_id = ?",
+                                STORE_ARGS(SA_INT(c->person_ids[i]), SA_INT(c->group_ids[g])), &had));
+                if (!had) {
+                    CHECK(group_member_add(tx, c->person_ids[i], c->group_ids[g]));
+                    c->rep->memberships.created++;
+                }
+            }
+        }
+        CHECK(store_tx_exec(tx, "DELETE FROM group_members WHERE group_id = ? AND pupil_id NOT IN (SELECT id FROM import_keep)",
+                            STORE_ARGS(SA_INT(c->group_ids[g]))));
+        if (store_tx_changes(tx)) {
+            c->rep->memberships.removed += (int)store_tx_changes(tx);
+            store_tx_touch(tx, STORE_TOPIC_DIRECTORY);
+        }
+    }
+    /* parent links */
+    for (int i = 0; i < d->nlinks; i++) {
+        const import_link_t *l = &d->links[i];
+        int pi = FIND_PERSON(d, &c->x.people, l->parent_id), ci = FIND_PERSON(d, &c->x.people, l->child_id);
+        upsert_result_t r;
+        CHECK(parent_link_set(tx, c->person_ids[pi], c->person_ids[ci], l->relation, l->legal_guardian, &r));
+        count(&c->rep->links, r);
+    }
+    /* Links from this importer's parents to this school's pupils that the file dropped. */
+    CHECK(store_tx_exec(tx, "CREATE TEMPORARY TABLE IF NOT EXISTS import_keep (id INTEGER PRIMARY KEY)", STORE_NO_ARGS));
+    CHECK(store_tx_exec(tx, "DELETE FROM import_keep", STORE_NO_ARGS));
+    for (int i = 0; i < d->nlinks; i++) {
+        int pi = FIND_PERSON(d, &c->x.people, d->links[i].parent_id);
+        int ci = FIND_PERSON(d, &c->x.people, d->links[i].child_id);
+        /* key: parent and child packed; ids stay far below 2^31 */
+        CHECK(store_tx_exec(tx, "INSERT INTO import_keep (id) VALUES (?) ON CONFLICT DO NOTHING",
+                            STORE_ARGS(SA_INT(c->person_ids[pi] * 2147483648LL + c->person_ids[ci]))));
+    }
+    if (d->has_links)
+    CHECK(store_tx_exec(tx,
+                        "DELETE FROM parent_links WHERE parent_id * 2147483648 + child_id NOT IN "
+                        "(SELECT id FROM import_keep) AND child_id IN (SELECT person_id FROM memberships "
+                        "WHERE school_id = ? AND role = 'pupil') AND parent_id IN "
+                        "(SELECT id FROM people WHERE external_id LIKE ?)",
+                        STORE_ARGS(SA_INT(c->school_id), SA_TEXT(ext_id(c, STR("%"))))));
+    if (store_tx_changes(tx)) {
+        c->rep->links.removed += (int)store_tx_changes(tx);
+        store_tx_touch(tx, STORE_TOPIC_DIRECTORY);
+    }
+    /* teaching */
+    CHECK(store_tx_exec(tx, "DELETE FROM import_keep", STORE_NO_ARGS));
+    for (int i = 0; i < d->nteaching; i++) {
+        const import_teaching_t *t = &d->teaching[i];
+        int ti = FIND_PERSON(d, &c->x.people, t->teacher_id);
+        int si = FIND_SUBJECT(d, &c->x.subjects, t->subject_code);
+        int64_t class_id = t->class_code.len ? c->class_ids[FIND_CLASS(d, &c->x.classes, t->class_code)] : 0;
+        int64_t group_id = t->group_code.len ? c->group_ids[FIND_GROUP(d, &c->x.groups, t->group_code)] : 0;
+        upsert_result_t r;
+        CHECK(teaching_set(tx, c->person_ids[ti], c->subject_ids[si], class_id, group_id, &r));
+        count(&c->rep->teaching, r);
+        int64_t tid = 0;
+        CHECK(store_int(STORE_TX(tx),
+                        "SELECT id FROM teaching WHERE teacher_id = ? AND subject_id = ? AND COALESCE(class_id, 0) = ? "
+                        "AND COALESCE(group_id, 0) = ?",
+                        STORE_ARGS(SA_INT(c->person_ids[ti]), SA_INT(c->subject_ids[si]), SA_INT(class_id),
+                                   SA_INT(group_id)),
+                        &tid));
+        CHECK(store_tx_exec(tx, "INSERT INTO import_keep (id) VALUES (?) ON CONFLICT DO NOTHING", STORE_ARGS(SA_INT(tid))));
+    }
+    if (d->has_teaching)
+    CHECK(store_tx_exec(tx,
+                        "DELETE FROM teaching WHERE id NOT IN (SELECT id FROM import_keep) AND "
+                        "(class_id IN (SELECT id FROM classes WHERE school_id = ? AND year_id = ?) OR "
+                        "group_id IN (SELECT id FROM teaching_groups WHERE school_id = ? AND year_id = ?)) AND "
+                        "teacher_id IN (SELECT id FROM people WHERE external_id LIKE ?)",
+                        STORE_ARGS(SA_INT(c->school_id), SA_INT(c->year_id), SA_INT(c->school_id), SA_INT(c->year_id),
+                                   SA_TEXT(ext_id(c, STR("%"))))));
+    if (store_tx_changes(tx)) {
+        c->rep->teaching.removed += (int)store_tx_changes(tx);
+        store_tx_touch(tx, STORE_TOPIC_DIRECTORY);
+    }
+    return store_tx_exec(tx, "DROP TABLE IF EXISTS import_keep", STORE_NO_ARGS);
+}
+
+typedef struct stale {
+    int64_t person_id;
+    role_t role;
+} stale_t;
+
+static void fill_stale(arena_t *a, const store_row_t *row, void *item)
+{
+    (void)a;
+    stale_t *s = item;
+    s->person_id = store_row_int(row, 0);
+    role_parse(store_row_text(row, 1), &s->role);
+}
+
+/* People this importer brought into the school that the file no longer lists. */
+static int apply_departures(store_tx_t *tx, apply_ctx_t *c)
+{
+    stale_t *list;
+    int n = store_list(STORE_TX(tx), &c->arena,
+                       "SELECT m.person_id, m.role FROM memberships m JOIN people p ON p.id = m.person_id "
+                       "WHERE m.school_id = ? AND p.external_id LIKE ?",
+                       STORE_ARGS(SA_INT(c->school_id), SA_TEXT(ext_id(c, STR("%")))), sizeof *list, fill_stale,
+                       (void **)&list);
+    CHECK(n);
+    date_t today = date_today();
+    for (int i = 0; i < n; i++) {
+        bool listed = false;
+        for (int k = 0; k < c->d->npeople && !listed; k++)
+            listed = c->person_ids[k] == list[i].person_id && c->d->people[k].role == list[i].role;
+        if (listed || !c->d->has_role[list[i].role])
+            continue;
+        CHECK(membership_remove(tx, list[i].person_id, c->school_id, list[i].role));
+        if (list[i].role == ROLE_PUPIL)
+            CHECK(unenrol_pupil(tx, list[i].person_id, c->school_id, today));
+        c->rep->memberships.removed++;
+    }
+    return STORE_OK;
+}
+
+static int apply(store_tx_t *tx, void *ud)
+{
+    apply_ctx_t *c = ud;
+    int rc;
+    if ((rc = apply_school(tx, c)) < 0 || (rc = apply_structure(tx, c)) < 0 || (rc = apply_people(tx, c)) < 0 ||
+        (rc = apply_relations(tx, c)) < 0 || (rc = apply_departures(tx, c)) < 0)
+        return rc;
+    return STORE_OK;
+}
+
+int import_apply(store_t *store, const import_data_t *d, import_report_t *report)
+{
+    memset(report, 0, sizeof *report);
+    if (!import_validate(d, report->error, sizeof report->error))
+        return STORE_CONSTRAINT;
+    apply_ctx_t c = {.d = d, .rep = report};
+    arena_init(&c.arena, NULL);
+    indexes_build(&c.x, d);
+    c.class_ids = ARENA_ARRAY(&c.arena, int64_t, d->nclasses + 1);
+    c.group_ids = ARENA_ARRAY(&c.arena, int64_t, d->ngroups + 1);
+    c.subject_ids = ARENA_ARRAY(&c.arena, int64_t, d->nsubjects + 1);
+    c.person_ids = ARENA_ARRAY(&c.arena, int64_t, d->npeople + 1);
+    int rc = store_write_sync(store, apply, &c);
+    if (rc < 0) {
+        import_report_t keep_error;
+        memcpy(keep_error.error, report->error, sizeof keep_error.error);
+        memset(report, 0, sizeof *report); /* nothing of it was kept */
+        memcpy(report->error, keep_error.error, sizeof report->error);
+        if (!report->error[0])
+            snprintf(report->error, sizeof report->error, "the import could not be written (store error %d)", rc);
+    }
+    indexes_free(&c.x);
+    arena_free(&c.arena);
+    return rc;
+}
+
+static void print_counts(FILE *f, const char *what, const import_counts_t *c)
+{
+    fprintf(f, "  %-12s %5d created, %5d updated, %5d unchanged, %5d removed\n", what, c->created, c->updated,
+            c->unchanged, c->removed);
+}
+
+void import_report_print(const import_report_t *r, const import_data_t *d, void *file)
+{
+    FILE *f = file;
+    fprintf(f, "School %.*s (%.*s):\n", (int)d->uai.len, d->uai.ptr, (int)d->school_name.len, d->school_name.ptr);
+    print_counts(f, "subjects", &r->subjects);
+    print_counts(f, "classes", &r->classes);
+    print_counts(f, "groups", &r->groups);
+    print_counts(f, "people", &r->people);
+    print_counts(f, "roles", &r->memberships);
+    print_counts(f, "enrolments", &r->enrolments);
+    print_counts(f, "parent links", &r->links);
+    print_counts(f, "teaching", &r->teaching);
+}
+
+bool import_read_file(arena_t *a, const char *path, size_t max, str_t *out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return false;
+    }
+    buf_t b;
+    buf_init(&b, a, 65536);
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0) {
+        if (b.len + n > max) {
+            fclose(f);
+            snprintf(err, errlen, "%s: larger than %zu bytes", path, max);
+            return false;
+        }
+        buf_append(&b, tmp, n);
+    }
+    bool ok = !ferror(f);
+    fclose(f);
+    if (!ok) {
+        snprintf(err, errlen, "%s: read error", path);
+        return false;
+    }
+    *out = buf_str(&b);
+    return true;
+}
