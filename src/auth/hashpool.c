@@ -108,6 +108,7 @@ int hashpool_submit(hashpool_t *p, hash_job_t *job)
         pthread_mutex_unlock(&p->lock);
         atomic_fetch_add_explicit(&p->rejected, 1, memory_order_relaxed);
         sodium_memzero(job->password, sizeof job->password);
+        job->password_len = 0;
         return -1;
     }
     if (p->tail)

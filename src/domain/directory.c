@@ -232,11 +232,13 @@ int enrol_pupil(store_tx_t *tx, int64_t pupil_id, int64_t class_id, date_t from,
         return STORE_OK;
     }
     if (rc == 1) {
-        /* A class change: the old enrolment ends the day before, unless it began that day. */
-        rc = store_tx_exec(tx,
-                           "UPDATE enrolments SET ends_on = CASE WHEN starts_on >= ? THEN starts_on ELSE ? END "
-                           "WHERE pupil_id = ? AND class_id = ? AND ends_on IS NULL",
-                           STORE_ARGS(SA_CSTR(d), SA_CSTR(before), SA_INT(pupil_id), SA_INT(current)));
+        /* A class change ends the old enrolment the day before. One that began that
+         * very day was a mistake being corrected: it goes, it is not history. */
+        rc = store_tx_exec(tx, "DELETE FROM enrolments WHERE pupil_id = ? AND class_id = ? AND ends_on IS NULL AND starts_on >= ?",
+                           STORE_ARGS(SA_INT(pupil_id), SA_INT(current), SA_CSTR(d)));
+        if (rc == STORE_OK)
+            rc = store_tx_exec(tx, "UPDATE enrolments SET ends_on = ? WHERE pupil_id = ? AND class_id = ? AND ends_on IS NULL",
+                               STORE_ARGS(SA_CSTR(before), SA_INT(pupil_id), SA_INT(current)));
         if (rc != STORE_OK)
             return rc;
         *result = UPSERT_UPDATED;
@@ -288,7 +290,7 @@ int pupil_enrolments(store_src_t src, arena_t *a, int64_t pupil_id, enrolment_t 
 {
     return store_list(src, a,
                       "SELECT " CLASS_COLUMNS ", 0, e.starts_on, COALESCE(e.ends_on, '') FROM enrolments e "
-                      "JOIN classes c ON c.id = e.class_id WHERE e.pupil_id = ? ORDER BY e.starts_on",
+                      "JOIN classes c ON c.id = e.class_id WHERE e.pupil_id = ? ORDER BY e.starts_on, e.ends_on",
                       STORE_ARGS(SA_INT(pupil_id)), sizeof **out, fill_enrolment, (void **)out);
 }
 

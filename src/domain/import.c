@@ -43,7 +43,8 @@ static void index_build(name_index_t *x, const void *items, int n, size_t stride
     u64map_init(&x->map);
     for (int i = 0; i < n; i++) {
         const str_t *k = (const str_t *)((const char *)items + stride * (size_t)i + key_offset);
-        u64map_put(&x->map, fnv(*k), (uint64_t)i + 1);
+        if (!u64map_get(&x->map, fnv(*k), NULL)) /* the first occurrence: a duplicate is reported where it stands */
+            u64map_put(&x->map, fnv(*k), (uint64_t)i + 1);
     }
     x->keys = NULL;
 }
