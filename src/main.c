@@ -173,12 +173,11 @@ static int cmd_serve(int argc, char **argv)
         LOG_ERROR("cannot create the demo school", "%s", "");
         return 1;
     }
-    char keys_path[4200];
     if (cfg.session_keys[0])
-        snprintf(keys_path, sizeof keys_path, "%s", cfg.session_keys);
+        snprintf(app->session_keys_path, sizeof app->session_keys_path, "%s", cfg.session_keys);
     else
-        snprintf(keys_path, sizeof keys_path, "%s/session.keys", cfg.data_dir);
-    if (session_keys_load(keys_path, &app->session_keys, err, sizeof err) != 0) {
+        snprintf(app->session_keys_path, sizeof app->session_keys_path, "%s/session.keys", cfg.data_dir);
+    if (app_keys_reload(app, err, sizeof err) != 0) {
         logq_t q;
         LOG_ERROR("cannot load the session keys", "error=\"%s\"", logq(&q, err));
         return 1;
@@ -201,6 +200,7 @@ static int cmd_serve(int argc, char **argv)
     ratelimit_free(app->login_ip_limit);
     ratelimit_free(app->login_failure_limit);
     app->login_ip_limit = app->login_failure_limit = NULL;
+    app_keys_free(app);
     LOG_INFO("stopped", "%s", "");
     log_close();
     return rc == 0 ? 0 : 1;

@@ -2,7 +2,7 @@
  *
  *   cartable import csv DIR            the CSV files of docs/formats/csv.md
  *   cartable import aaf DIR [--uai U]  the AAF "Complet" export files of a school
- *   (--dry-run: read and check only)
+ *   (--dry-run: report what the import would change, change nothing)
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,23 +43,19 @@ int cmd_import(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    if (dry) {
-        fprintf(stderr, "%.*s: %d classes, %d groups, %d subjects, %d people, %d parent links, %d teaching: the files "
-                        "are valid (dry run, nothing written)\n",
-                (int)d.uai.len, d.uai.ptr, d.nclasses, d.ngroups, d.nsubjects, d.npeople, d.nlinks, d.nteaching);
-        goto out;
-    }
     store_t *s;
     if (cli_open_store(&cfg, &s) != 0) {
         rc = 1;
         goto out;
     }
     import_report_t rep;
-    if (import_apply(s, &d, &rep) < 0) {
+    if (import_apply(s, &d, dry, &rep) < 0) {
         fprintf(stderr, "cartable: import refused, nothing was changed:\n  %s\n", rep.error);
         rc = 1;
     } else {
         import_report_print(&rep, &d, stdout);
+        if (dry)
+            printf("Dry run: this is what the import would do; nothing was changed.\n");
     }
     store_close(s);
 out:

@@ -26,7 +26,7 @@ int cmd_keys(int argc, char **argv)
     if (rc != 0)
         fprintf(stderr, "cartable: %s\n", err);
     else
-        fprintf(stderr, "new signing key in %s; restart the servers to sign with it\n", path);
+        fprintf(stderr, "new signing key in %s; send SIGHUP to the server (or restart it) to sign with it\n", path);
     config_dispose(&cfg);
     return rc == 0 ? 0 : 1;
 }

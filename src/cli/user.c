@@ -229,8 +229,13 @@ int cmd_user(int argc, char **argv)
         rc = list_people(s, &o);
     } else if (strcmp(sub, "add") == 0) {
         role_t role;
-        if (!o.first || !o.last || !o.role || !o.school || !role_parse(str_from(o.role), &role)) {
+        if (!o.first || !o.last || !o.role || !o.school) {
             usage();
+            rc = 2;
+            goto out;
+        }
+        if (!role_parse(str_from(o.role), &role)) {
+            fprintf(stderr, "cartable: unknown role \"%s\" (pupil, parent, teacher, staff, school_admin)\n", o.role);
             rc = 2;
             goto out;
         }

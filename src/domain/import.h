@@ -92,8 +92,9 @@ typedef struct import_report {
 /* Cross-checks the data (every class a pupil names exists, every link names known
  * people...). Returns true, or false with the first problem in err. */
 bool import_validate(const import_data_t *d, char *err, size_t errlen);
-/* Applies one school's data in one transaction. Returns 0 or a negative status. */
-int import_apply(store_t *store, const import_data_t *d, import_report_t *report);
+/* Applies one school's data in one transaction. Returns 0 or a negative status.
+ * A dry run does the same work and reports the same counts, then rolls it back. */
+int import_apply(store_t *store, const import_data_t *d, bool dry_run, import_report_t *report);
 void import_report_print(const import_report_t *r, const import_data_t *d, void *file);
 
 /* Helpers for readers: growing arrays in the arena. */

@@ -292,8 +292,8 @@ static bool list_files(const char *dir, const char *uai, const char *kind, char 
             continue;
         if (uai && !strstr(name, uai))
             continue;
-        *out = realloc(*out, sizeof(char *) * (size_t)(*n + 1));
-        (*out)[(*n)++] = strdup(name);
+        *out = xrealloc(*out, sizeof(char *) * (size_t)(*n + 1));
+        (*out)[(*n)++] = xstrdup(name);
     }
     closedir(d);
     return true;
@@ -311,7 +311,8 @@ static bool read_kind(aaf_t *x, const char *dir, const char *uai, const char *ki
     *start = x->nrecs;
     if (!list_files(dir, uai, kind, &files, &n, x->err, x->errlen))
         return false;
-    qsort(files, (size_t)n, sizeof(char *), cmp_names);
+    if (n > 1)
+        qsort(files, (size_t)n, sizeof(char *), cmp_names);
     bool ok = true;
     if (n == 0 && required) {
         snprintf(x->err, x->errlen, "%s: no *_%s_*.xml file%s%s", dir, kind, uai ? " for UAI " : "", uai ? uai : "");

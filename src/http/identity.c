@@ -38,7 +38,7 @@ static void set_cookie(request_t *r, const char *name, str_t value, int64_t max_
 static void issue(request_t *r, session_t *s)
 {
     char token[SESSION_TOKEN_LEN + 1];
-    session_encode(&r->app->session_keys, s, token);
+    session_encode(app_session_keys(r->app), s, token);
     /* A session cookie (no Max-Age) unless "this device": a shared family computer
      * forgets it when the browser closes. */
     int64_t max_age = s->remember ? s->expires_at - clock_now() : 0;
@@ -56,7 +56,7 @@ static void check_identity(request_t *r)
         return;
     int64_t now = clock_now();
     session_t s;
-    if (session_decode(&r->app->session_keys, cookie, now, &s) != SESSION_VALID)
+    if (session_decode(app_session_keys(r->app), cookie, now, &s) != SESSION_VALID)
         return;
     worker_t *w = r->worker;
     if (revocations_refresh(&w->revocations, r->app->store, w->store_reader, now) < 0)
@@ -128,7 +128,7 @@ const char *request_csrf_token(request_t *r)
         return r->csrf;
     const session_t *s = request_session(r);
     if (s) {
-        session_csrf(&r->app->session_keys, s, r->csrf);
+        session_csrf(app_session_keys(r->app), s, r->csrf);
         return r->csrf;
     }
     str_t c = request_cookie(r, CSRF_COOKIE);
@@ -147,7 +147,7 @@ bool request_csrf_valid(request_t *r, str_t submitted)
     const session_t *s = request_session(r);
     char expected[CSRF_TOKEN_LEN + 1];
     if (s) {
-        session_csrf(&r->app->session_keys, s, expected);
+        session_csrf(app_session_keys(r->app), s, expected);
         return csrf_equal(submitted, str_make(expected, CSRF_TOKEN_LEN));
     }
     str_t c = request_cookie(r, CSRF_COOKIE);
@@ -158,7 +158,7 @@ void request_set_session(request_t *r, int64_t person_id, uint32_t epoch, bool r
 {
     session_t s;
     session_new(&s, person_id, epoch, remember, clock_now(), lifetime_s(r, remember));
-    s.key_id = r->app->session_keys.ids[0];
+    s.key_id = app_session_keys(r->app)->ids[0];
     issue(r, &s);
     r->identity_checked = true;
     r->has_session = true;

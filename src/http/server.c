@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,7 +486,7 @@ static void setup_globalconf(app_t *app, h2o_globalconf_t *gc)
     fallback_logger->log_access = on_access;
 }
 
-static int wait_for_signal(sigset_t *set)
+static int wait_for_signal(app_t *app, sigset_t *set)
 {
     for (;;) {
         int sig;
@@ -496,9 +497,40 @@ static int wait_for_signal(sigset_t *set)
                 LOG_ERROR("cannot reopen the log file", "error=\"%s\"", strerror(errno));
             else
                 LOG_INFO("log file reopened", "%s", "");
+            char err[512];
+            if (app_keys_reload(app, err, sizeof err) != 0) {
+                logq_t q;
+                LOG_ERROR("session keys not reloaded; the previous keys stay in force", "error=\"%s\"", logq(&q, err));
+            } else {
+                LOG_INFO("session keys reloaded", "keys=%u", app_session_keys(app)->n);
+            }
             continue;
         }
         return sig;
+    }
+}
+
+int app_keys_reload(app_t *app, char *err, size_t errlen)
+{
+    app_keys_t *k = xcalloc(1, sizeof *k);
+    if (session_keys_load(app->session_keys_path, &k->keys, err, errlen) != 0) {
+        free(k);
+        return -1;
+    }
+    /* Only the signal thread (or main, before the workers) installs keys. */
+    k->older = atomic_load_explicit(&app->session_keys, memory_order_relaxed);
+    atomic_store_explicit(&app->session_keys, k, memory_order_release);
+    return 0;
+}
+
+void app_keys_free(app_t *app)
+{
+    app_keys_t *k = atomic_exchange(&app->session_keys, NULL);
+    while (k) {
+        app_keys_t *older = k->older;
+        sodium_memzero(k, sizeof *k);
+        free(k);
+        k = older;
     }
 }
 
@@ -552,7 +584,7 @@ int server_run(app_t *app)
     LOG_INFO("listening", "addr=%s threads=%u http2=%s data=\"%s\"", app->bound_addr, app->nthreads,
              app->config->http2 ? "on" : "off", logq(&q, app->config->data_dir));
 
-    int sig = wait_for_signal(&set);
+    int sig = wait_for_signal(app, &set);
     LOG_INFO("shutting down", "signal=%s timeout_ms=%llu", sig == SIGINT ? "SIGINT" : "SIGTERM",
              (unsigned long long)app->config->shutdown_timeout_ms);
     for (unsigned i = 0; i < app->nthreads; i++) {

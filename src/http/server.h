@@ -8,11 +8,12 @@
  *   router, catalogues) or owned by one writer thread (the store).
  * - server_run blocks until SIGTERM or SIGINT, then stops accepting, lets
  *   in-flight requests finish (up to shutdown_timeout), and returns 0.
- *   SIGHUP reopens the log file.
+ *   SIGHUP reopens the log file and reloads the session keys.
  */
 #ifndef CARTABLE_HTTP_SERVER_H
 #define CARTABLE_HTTP_SERVER_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -36,7 +37,15 @@ enum {
     ROUTE_NO_LOG = 1u << 1,   /* not in the access log (health probes) */
 };
 
-/* The per-process context: built before the workers start, then read-only. */
+/* One loaded set of session keys. A reload installs a new set; older sets stay
+ * allocated until exit because a request may still be using one. */
+typedef struct app_keys {
+    session_keys_t keys;
+    struct app_keys *older;
+} app_keys_t;
+
+/* The per-process context: built before the workers start, then read-only
+ * (except the session keys, swapped whole by app_keys_reload). */
 typedef struct app {
     config_t *config;
     router_t *router;
@@ -45,7 +54,8 @@ typedef struct app {
     int64_t started_at_unix;
     /* Renders an error page in the site's style (set by the web layer). */
     void (*render_error_page)(struct request *r, int status, int msg_id, const char *detail);
-    session_keys_t session_keys;
+    _Atomic(app_keys_t *) session_keys;
+    char session_keys_path[4200];
     struct hashpool *hashpool;
     struct ratelimit *login_ip_limit;      /* attempts per address */
     struct ratelimit *login_failure_limit; /* failures per login */
@@ -55,6 +65,16 @@ typedef struct app {
     unsigned nthreads;
     struct worker **workers;
 } app_t;
+
+/* The session keys in force. */
+static inline const session_keys_t *app_session_keys(const app_t *app)
+{
+    return &atomic_load_explicit(&app->session_keys, memory_order_acquire)->keys;
+}
+/* (Re)loads the session keys from session_keys_path; on error the keys in force
+ * stay. Returns 0 or -1 with a message in err. */
+int app_keys_reload(app_t *app, char *err, size_t errlen);
+void app_keys_free(app_t *app);
 
 /* Creates the listening sockets (one per worker). Port 0 picks a free port,
  * shared by all of them. Returns 0, or -1 with a message in err. */

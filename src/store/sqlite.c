@@ -507,7 +507,8 @@ static void run_batch(store_t *s, store_job_t *batch)
             j->status = j->fn(&tx, j->ud);
             if (j->status < 0) {
                 exec_plain(c, "ROLLBACK TO job");
-                atomic_fetch_add_explicit(&s->stat_failed, 1, memory_order_relaxed);
+                if (j->status != STORE_UNDONE)
+                    atomic_fetch_add_explicit(&s->stat_failed, 1, memory_order_relaxed);
             } else {
                 touched |= tx.touched;
             }

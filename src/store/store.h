@@ -34,6 +34,7 @@ enum {
     STORE_ERROR = -1,      /* logged */
     STORE_CONSTRAINT = -2, /* a UNIQUE, CHECK or FOREIGN KEY constraint refused the write */
     STORE_BUSY = -3,
+    STORE_UNDONE = -4,     /* a write fn returned it to have its work rolled back on purpose (dry runs) */
 };
 
 typedef enum store_type { STORE_NULL = 0, STORE_INT, STORE_DOUBLE, STORE_TEXT } store_type_t;

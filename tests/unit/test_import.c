@@ -23,6 +23,9 @@
 static char dir[64];
 static store_t *store;
 
+/* What person() returns lives until the test's teardown. */
+static arena_t people_arena;
+
 static int setup(void **state)
 {
     (void)state;
@@ -32,6 +35,7 @@ static int setup(void **state)
     char data[128], err[256];
     snprintf(data, sizeof data, "%s/data", dir);
     store_options_t o = {.data_dir = data};
+    arena_init(&people_arena, NULL);
     return store_open(&o, &store, err, sizeof err);
 }
 
@@ -39,6 +43,7 @@ static int teardown(void **state)
 {
     (void)state;
     store_close(store);
+    arena_free(&people_arena);
     char cmd[160];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : -1;
@@ -83,10 +88,8 @@ static void write_file(const char *d, const char *name, const char *text, size_t
 static person_t person(const char *external)
 {
     store_reader_t *r = store_reader_open(store);
-    static arena_t a;
-    arena_init(&a, NULL);
     person_t p = {0};
-    assert_int_equal(person_by_external_id(STORE_READER(r), &a, str_from(external), &p), 1);
+    assert_int_equal(person_by_external_id(STORE_READER(r), &people_arena, str_from(external), &p), 1);
     store_reader_close(r);
     return p;
 }
@@ -102,7 +105,13 @@ static void csv_import_is_complete_and_idempotent(void **state)
     snprintf(path, sizeof path, "%s/csv/good", FIXTURES);
     assert_true(import_read_csv(&a, path, &d, err, sizeof err));
     import_report_t rep;
-    assert_int_equal(import_apply(store, &d, &rep), STORE_OK);
+    /* a dry run reports exactly what the import will do, and writes nothing */
+    int64_t empty = total_rows();
+    assert_int_equal(import_apply(store, &d, true, &rep), STORE_OK);
+    assert_int_equal(rep.people.created, 14);
+    assert_int_equal(rep.links.created, 7);
+    assert_int_equal(total_rows(), empty);
+    assert_int_equal(import_apply(store, &d, false, &rep), STORE_OK);
     assert_int_equal(rep.classes.created, 3);
     assert_int_equal(rep.groups.created, 1);
     assert_int_equal(rep.subjects.created, 3);
@@ -135,7 +144,7 @@ static void csv_import_is_complete_and_idempotent(void **state)
 
     /* again: nothing changes */
     int64_t before = total_rows();
-    assert_int_equal(import_apply(store, &d, &rep), STORE_OK);
+    assert_int_equal(import_apply(store, &d, false, &rep), STORE_OK);
     assert_int_equal(rep.people.created + rep.people.updated + rep.people.removed, 0);
     assert_int_equal(rep.people.unchanged, 14);
     assert_int_equal(rep.classes.unchanged, 3);
@@ -157,7 +166,7 @@ static void csv_changes_are_applied_and_history_kept(void **state)
     import_report_t rep;
     snprintf(path, sizeof path, "%s/csv/good", FIXTURES);
     assert_true(import_read_csv(&a, path, &d, err, sizeof err));
-    assert_int_equal(import_apply(store, &d, &rep), STORE_OK);
+    assert_int_equal(import_apply(store, &d, false, &rep), STORE_OK);
 
     char copy[128];
     copy_fixture("csv", copy);
@@ -172,7 +181,7 @@ static void csv_changes_are_applied_and_history_kept(void **state)
     write_file(copy, "pupils.csv", pupils, sizeof pupils - 1);
     write_file(copy, "parents.csv", parents, sizeof parents - 1);
     assert_true(import_read_csv(&a, copy, &d, err, sizeof err));
-    assert_int_equal(import_apply(store, &d, &rep), STORE_OK);
+    assert_int_equal(import_apply(store, &d, false, &rep), STORE_OK);
     assert_int_equal(rep.people.created, 2);  /* Zoé and her mother */
     assert_int_equal(rep.people.updated, 1);  /* Sophie */
     assert_int_equal(rep.enrolments.updated, 1);
@@ -241,7 +250,7 @@ static void csv_bad_files_change_nothing(void **state)
     import_report_t rep;
     snprintf(path, sizeof path, "%s/csv/good", FIXTURES);
     assert_true(import_read_csv(&a, path, &d, err, sizeof err));
-    assert_int_equal(import_apply(store, &d, &rep), STORE_OK);
+    assert_int_equal(import_apply(store, &d, false, &rep), STORE_OK);
     int64_t before = total_rows();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char copy[128];
@@ -305,7 +314,7 @@ static void aaf_import_reads_the_national_export(void **state)
     assert_int_equal(d.nteaching, 4); /* 2 explicit pairs, 2 from the subject x classes fallback */
 
     import_report_t rep;
-    assert_int_equal(import_apply(store, &d, &rep), STORE_OK);
+    assert_int_equal(import_apply(store, &d, false, &rep), STORE_OK);
     person_t chloe = person("aaf:2001");
     assert_true(str_eq(chloe.first_name, STR("Chloé")));
     assert_true(str_eq(chloe.birth_date, STR("2011-02-14")));
@@ -318,7 +327,7 @@ static void aaf_import_reads_the_national_export(void **state)
     store_reader_close(r);
     int64_t before = total_rows();
     assert_true(import_read_aaf(&a, path, "0999997D", &d, err, sizeof err));
-    assert_int_equal(import_apply(store, &d, &rep), STORE_OK);
+    assert_int_equal(import_apply(store, &d, false, &rep), STORE_OK);
     assert_int_equal(rep.people.created + rep.people.updated, 0);
     assert_int_equal(total_rows(), before);
     arena_free(&a);
@@ -441,7 +450,7 @@ static void class_changes_keep_history(void **state)
     import_report_t rep;
     snprintf(path, sizeof path, "%s/csv/good", FIXTURES);
     assert_true(import_read_csv(&a, path, &d, err, sizeof err));
-    assert_int_equal(import_apply(store, &d, &rep), STORE_OK);
+    assert_int_equal(import_apply(store, &d, false, &rep), STORE_OK);
     store_reader_t *r = store_reader_open(store);
     school_t s;
     assert_int_equal(school_by_uai(STORE_READER(r), &a, STR("0999998E"), &s), 1);

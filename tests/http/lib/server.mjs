@@ -1,5 +1,5 @@
 // Starts the real cartable binary on a free port for a test, and talks to it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,5 +160,52 @@ export class Visitor {
     let data = null;
     try { data = JSON.parse(text); } catch { /* not JSON */ }
     return { status: res.status, headers: res.headers, data, text };
+  }
+}
+
+// Runs the cartable command line against a running server's data directory.
+// Returns { code, stdout, stderr }.
+export function cli(server, args, { input } = {}) {
+  const r = spawnSync(BIN, [...args, '--data', join(server.dir, 'data')], {
+    input, encoding: 'utf8', timeout: 60000,
+    env: { PATH: process.env.PATH, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1',
+      LSAN_OPTIONS: process.env.LSAN_OPTIONS || '', UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || '' },
+  });
+  if (/ERROR: (Address|Leak)Sanitizer|runtime error:/.test(r.stderr))
+    throw new Error(`sanitizer report from the command line:\n${r.stderr}`);
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// A visitor signed in through the sign-in form; fails the test if it does not work.
+export async function signIn(url, login, password = 'cartable-demo', { remember = false } = {}) {
+  const v = new Visitor(url);
+  await v.get('/login');
+  const fields = { login, password };
+  if (remember) fields.remember = '1';
+  const r = await v.post('/login', fields);
+  if (r.status !== 303) throw new Error(`sign-in as ${login} answered ${r.status}: ${r.text.slice(0, 300)}`);
+  await v.get('/'); // the signed-in CSRF token
+  return v;
+}
+
+// Resolves when the server's log (from `from` bytes on) matches re, or rejects after ms.
+export async function waitForLog(server, re, { from = 0, ms = 5000 } = {}) {
+  const t0 = Date.now();
+  for (;;) {
+    const m = server.log().slice(from).match(re);
+    if (m) return m;
+    if (Date.now() - t0 > ms) throw new Error(`log never matched ${re}:\n${server.log().slice(from)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+// Polls fn until it returns a truthy value, or fails after ms.
+export async function eventually(fn, { ms = 5000, what = 'condition' } = {}) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return { value: v, ms: Date.now() - t0 };
+    if (Date.now() - t0 > ms) throw new Error(`${what} not reached within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
