@@ -154,6 +154,10 @@ static int cmd_serve(int argc, char **argv)
         app->nthreads = sizeof app->listen_fds / sizeof app->listen_fds[0];
 
     char err[512];
+    if (proxy_list_parse(cfg.trusted_proxies, &app->trusted_proxies, err, sizeof err) != 0) {
+        fprintf(stderr, "cartable: trusted_proxies: %s\n", err);
+        return 2;
+    }
     if (clock_set_timezone(cfg.timezone) != 0) {
         logq_t q;
         LOG_ERROR("unknown time zone", "timezone=\"%s\"", logq(&q, cfg.timezone));

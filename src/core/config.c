@@ -56,6 +56,8 @@ static const option_desc_t options[] = {
      "sign-in attempts per minute from one address (a school may share one)"},
     {"login_failures_per_hour", OPT_UINT, OFF(login_failures_per_hour), 1, 100000, "10",
      "failed sign-ins per hour for one login before it must wait"},
+    {"trusted_proxies", OPT_STRING, OFF(trusted_proxies), 0, 0, "",
+     "reverse proxies whose X-Forwarded-For is believed: addresses or networks (10.0.0.0/8), comma-separated"},
     {"default_lang", OPT_STRING, OFF(default_lang), 0, 0, "fr", "language when the browser asks for none we have: fr or en"},
     {"timezone", OPT_STRING, OFF(timezone), 0, 0, "Europe/Paris", "time zone times are shown in"},
 };

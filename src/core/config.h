@@ -43,6 +43,7 @@ typedef struct config {
     unsigned hash_queue;   /* sign-ins waiting for a hashing thread before 503 */
     unsigned login_ip_per_minute;
     unsigned login_failures_per_hour;
+    char *trusted_proxies; /* addresses/networks whose X-Forwarded-For is believed */
     char *default_lang;    /* fr or en */
     char *timezone;        /* shown times; stored times are UTC */
 } config_t;

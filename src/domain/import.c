@@ -101,6 +101,9 @@ static bool code_ok(str_t s)
            !memchr(s.ptr, '\r', s.len) && !memchr(s.ptr, '\t', s.len);
 }
 
+/* Where a record came from, for messages (records built in code have none). */
+#define WHERE(rec) ((rec)->where ? (rec)->where : "import")
+
 #define FAIL(...)                                                                                                      \
     do {                                                                                                               \
         snprintf(err, errlen, __VA_ARGS__);                                                                            \
@@ -116,21 +119,24 @@ bool import_validate(const import_data_t *d, char *err, size_t errlen)
         FAIL("school: \"%.*s\" is not a valid UAI", (int)d->uai.len, d->uai.ptr);
     for (int i = 0; i < d->nclasses; i++) {
         if (!code_ok(d->classes[i].code) || !code_ok(d->classes[i].name))
-            FAIL("class %d: code and name must be 1 to 64 characters of text", i + 1);
+            FAIL("%s: a class's code and name must be 1 to 64 characters of text", WHERE(&d->classes[i]));
         if (FIND_CLASS(d, &x.classes, d->classes[i].code) != i)
-            FAIL("class \"%.*s\" is listed twice", (int)d->classes[i].code.len, d->classes[i].code.ptr);
+            FAIL("%s: class \"%.*s\" is listed twice", WHERE(&d->classes[i]), (int)d->classes[i].code.len,
+                 d->classes[i].code.ptr);
     }
     for (int i = 0; i < d->ngroups; i++) {
         if (!code_ok(d->groups[i].code) || !code_ok(d->groups[i].name))
-            FAIL("group %d: code and name must be 1 to 64 characters of text", i + 1);
+            FAIL("%s: a group's code and name must be 1 to 64 characters of text", WHERE(&d->groups[i]));
         if (FIND_GROUP(d, &x.groups, d->groups[i].code) != i)
-            FAIL("group \"%.*s\" is listed twice", (int)d->groups[i].code.len, d->groups[i].code.ptr);
+            FAIL("%s: group \"%.*s\" is listed twice", WHERE(&d->groups[i]), (int)d->groups[i].code.len,
+                 d->groups[i].code.ptr);
     }
     for (int i = 0; i < d->nsubjects; i++) {
         if (!code_ok(d->subjects[i].code) || !code_ok(d->subjects[i].name))
-            FAIL("subject %d: code and name must be 1 to 64 characters of text", i + 1);
+            FAIL("%s: a subject's code and name must be 1 to 64 characters of text", WHERE(&d->subjects[i]));
         if (FIND_SUBJECT(d, &x.subjects, d->subjects[i].code) != i)
-            FAIL("subject \"%.*s\" is listed twice", (int)d->subjects[i].code.len, d->subjects[i].code.ptr);
+            FAIL("%s: subject \"%.*s\" is listed twice", WHERE(&d->subjects[i]), (int)d->subjects[i].code.len,
+                 d->subjects[i].code.ptr);
     }
     for (int i = 0; i < d->npeople; i++) {
         const import_person_t *p = &d->people[i];
@@ -153,29 +159,27 @@ bool import_validate(const import_data_t *d, char *err, size_t errlen)
         const import_link_t *l = &d->links[i];
         int pi = FIND_PERSON(d, &x.people, l->parent_id), ci = FIND_PERSON(d, &x.people, l->child_id);
         if (pi < 0 || d->people[pi].role != ROLE_PARENT)
-            FAIL("parent \"%.*s\" (of pupil \"%.*s\") is not among the parents", (int)l->parent_id.len,
+            FAIL("%s: parent \"%.*s\" (of pupil \"%.*s\") is not among the parents", WHERE(l), (int)l->parent_id.len,
                  l->parent_id.ptr, (int)l->child_id.len, l->child_id.ptr);
         if (ci < 0 || d->people[ci].role != ROLE_PUPIL)
-            FAIL("pupil \"%.*s\" (child of \"%.*s\") is not among the pupils", (int)l->child_id.len, l->child_id.ptr,
-                 (int)l->parent_id.len, l->parent_id.ptr);
+            FAIL("%s: pupil \"%.*s\" (child of \"%.*s\") is not among the pupils", WHERE(l), (int)l->child_id.len,
+                 l->child_id.ptr, (int)l->parent_id.len, l->parent_id.ptr);
     }
     for (int i = 0; i < d->nteaching; i++) {
         const import_teaching_t *t = &d->teaching[i];
         int ti = FIND_PERSON(d, &x.people, t->teacher_id);
         if (ti < 0 || d->people[ti].role != ROLE_TEACHER)
-            FAIL("teaching %d: teacher \"%.*s\" is not among the teachers", i + 1, (int)t->teacher_id.len,
+            FAIL("%s: teacher \"%.*s\" is not among the teachers", WHERE(t), (int)t->teacher_id.len,
                  t->teacher_id.ptr);
         if (FIND_SUBJECT(d, &x.subjects, t->subject_code) < 0)
-            FAIL("teaching %d: subject \"%.*s\" is not among the subjects", i + 1, (int)t->subject_code.len,
+            FAIL("%s: subject \"%.*s\" is not among the subjects", WHERE(t), (int)t->subject_code.len,
                  t->subject_code.ptr);
         if ((t->class_code.len == 0) == (t->group_code.len == 0))
-            FAIL("teaching %d: give a class or a group (one of them)", i + 1);
+            FAIL("%s: give a class or a group (one of them)", WHERE(t));
         if (t->class_code.len && FIND_CLASS(d, &x.classes, t->class_code) < 0)
-            FAIL("teaching %d: class \"%.*s\" is not among the classes", i + 1, (int)t->class_code.len,
-                 t->class_code.ptr);
+            FAIL("%s: class \"%.*s\" is not among the classes", WHERE(t), (int)t->class_code.len, t->class_code.ptr);
         if (t->group_code.len && FIND_GROUP(d, &x.groups, t->group_code) < 0)
-            FAIL("teaching %d: group \"%.*s\" is not among the groups", i + 1, (int)t->group_code.len,
-                 t->group_code.ptr);
+            FAIL("%s: group \"%.*s\" is not among the groups", WHERE(t), (int)t->group_code.len, t->group_code.ptr);
     }
     indexes_free(&x);
     return true;

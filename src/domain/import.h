@@ -22,12 +22,16 @@
 #include "domain/people.h"
 #include "store/store.h"
 
+/* Every record keeps `where` it came from ("classes.csv:4", or the AAF record that
+ * named it) for the messages of import_validate. */
 typedef struct import_class {
     str_t code, name, level;
+    const char *where;
 } import_class_t;
 
 typedef struct import_subject {
     str_t code, name;
+    const char *where;
 } import_subject_t;
 
 typedef struct import_person {
@@ -44,10 +48,12 @@ typedef struct import_link {
     str_t parent_id, child_id;
     str_t relation;
     bool legal_guardian;
+    const char *where;
 } import_link_t;
 
 typedef struct import_teaching {
     str_t teacher_id, subject_code, class_code, group_code; /* class or group */
+    const char *where;
 } import_teaching_t;
 
 typedef struct import_data {

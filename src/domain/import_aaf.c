@@ -211,7 +211,14 @@ typedef struct builder {
     import_data_t *d;
 } builder_t;
 
-static void add_class(builder_t *b, str_t code, str_t name, str_t level)
+/* "ENT_..._Eleve_0000.xml:12": the file's name and the record's line. */
+static const char *record_where(builder_t *b, const record_t *r)
+{
+    const char *base = strrchr(r->file, '/');
+    return arena_printf(b->x->a, "%s:%d", base ? base + 1 : r->file, r->line);
+}
+
+static void add_class(builder_t *b, str_t code, str_t name, str_t level, const char *where)
 {
     for (int i = 0; i < b->d->nclasses; i++)
         if (str_eq(b->d->classes[i].code, code)) {
@@ -220,20 +227,20 @@ static void add_class(builder_t *b, str_t code, str_t name, str_t level)
             return;
         }
     b->d->classes = import_grow(b->x->a, b->d->classes, b->d->nclasses, sizeof(import_class_t));
-    b->d->classes[b->d->nclasses++] = (import_class_t){code, name.len ? name : code, level};
+    b->d->classes[b->d->nclasses++] = (import_class_t){code, name.len ? name : code, level, where};
 }
 
-static void add_group(builder_t *b, str_t code, str_t name)
+static void add_group(builder_t *b, str_t code, str_t name, const char *where)
 {
     for (int i = 0; i < b->d->ngroups; i++)
         if (str_eq(b->d->groups[i].code, code))
             return;
     b->d->groups = import_grow(b->x->a, b->d->groups, b->d->ngroups, sizeof(import_class_t));
-    b->d->groups[b->d->ngroups++] = (import_class_t){code, name.len ? name : code, STR("")};
+    b->d->groups[b->d->ngroups++] = (import_class_t){code, name.len ? name : code, STR(""), where};
 }
 
 /* A subject's code from its label: upper-case ASCII letters and digits, 32 at most. */
-static str_t add_subject(builder_t *b, str_t label)
+static str_t add_subject(builder_t *b, str_t label, const char *where)
 {
     char *code = arena_alloc(b->x->a, 33);
     size_t n = 0;
@@ -256,7 +263,7 @@ static str_t add_subject(builder_t *b, str_t label)
         if (str_eq(b->d->subjects[i].code, c))
             return b->d->subjects[i].code;
     b->d->subjects = import_grow(b->x->a, b->d->subjects, b->d->nsubjects, sizeof(import_subject_t));
-    b->d->subjects[b->d->nsubjects++] = (import_subject_t){c, label};
+    b->d->subjects[b->d->nsubjects++] = (import_subject_t){c, label, where};
     return c;
 }
 
@@ -265,8 +272,7 @@ static import_person_t *add_person(builder_t *b, const record_t *r, role_t role)
     b->d->people = import_grow(b->x->a, b->d->people, b->d->npeople, sizeof(import_person_t));
     import_person_t *p = &b->d->people[b->d->npeople++];
     memset(p, 0, sizeof *p);
-    const char *base = strrchr(r->file, '/');
-    p->where = arena_printf(b->x->a, "%s:%d", base ? base + 1 : r->file, r->line);
+    p->where = record_where(b, r);
     p->id = r->id;
     p->role = role;
     p->last_name = first(r, "sn");
@@ -377,17 +383,18 @@ bool import_read_aaf(arena_t *a, const char *dir, const char *uai, import_data_t
     out->school_kind = school_kind_of(first(etab, "ENTStructureTypeStruct"));
     out->city = first(etab, "l");
     out->ns = STR("aaf");
+    const char *etab_where = record_where(&b, etab);
     const attr_t *sc = attr(etab, "ENTStructureClasses");
     for (int i = 0; sc && i < sc->nvalues; i++) {
         str_t label;
         str_t code = str_cut(sc->values[i], '$', &label);
-        add_class(&b, code, label.ptr ? label : code, STR(""));
+        add_class(&b, code, label.ptr ? label : code, STR(""), etab_where);
     }
     const attr_t *sg = attr(etab, "ENTStructureGroupes");
     for (int i = 0; sg && i < sg->nvalues; i++) {
         str_t label;
         str_t code = str_cut(sg->values[i], '$', &label);
-        add_group(&b, code, label.ptr ? label : code);
+        add_group(&b, code, label.ptr ? label : code, etab_where);
     }
 
     /* pupils, and which parents they name */
@@ -417,14 +424,14 @@ bool import_read_aaf(arena_t *a, const char *dir, const char *uai, import_data_t
                 for (char *c = level; *c; c++)
                     if (*c >= 'A' && *c <= 'Z')
                         *c = (char)(*c + 32);
-                add_class(&b, code, code, str_from(level));
+                add_class(&b, code, code, str_from(level), p->where);
             }
         }
         const attr_t *grp = attr(r, "ENTEleveGroupes");
         for (int k = 0; grp && k < grp->nvalues; k++) {
             str_t code;
             if (for_structure(grp->values[k], structure, &code) && code.len) {
-                add_group(&b, code, code);
+                add_group(&b, code, code, p->where);
                 p->groups = import_grow(a, p->groups, p->ngroups, sizeof(str_t));
                 p->groups[p->ngroups++] = code;
             }
@@ -442,7 +449,7 @@ bool import_read_aaf(arena_t *a, const char *dir, const char *uai, import_data_t
                                                         str_eq(pid, father)   ? STR("pere")
                                                         : str_eq(pid, mother) ? STR("mere")
                                                                               : STR("responsable"),
-                                                        true};
+                                                        true, p->where};
         }
     }
 
@@ -484,7 +491,7 @@ bool import_read_aaf(arena_t *a, const char *dir, const char *uai, import_data_t
             continue;
         teaches |= str_eq(first(r, "PersEducNatPresenceDevantEleves"), STR("O"));
         role_t role = dir_role ? ROLE_SCHOOL_ADMIN : teaches ? ROLE_TEACHER : ROLE_STAFF;
-        add_person(&b, r, role);
+        const char *where = add_person(&b, r, role)->where;
         if (role != ROLE_TEACHER)
             continue;
         /* teaching: "struct$class$subject" pairs when the export has them */
@@ -501,13 +508,13 @@ bool import_read_aaf(arena_t *a, const char *dir, const char *uai, import_data_t
                     continue;
                 had_pairs = true;
                 if (kind == 0)
-                    add_class(&b, target, target, STR(""));
+                    add_class(&b, target, target, STR(""), where);
                 else
-                    add_group(&b, target, target);
+                    add_group(&b, target, target, where);
                 out->teaching = import_grow(a, out->teaching, out->nteaching, sizeof(import_teaching_t));
                 out->teaching[out->nteaching++] =
-                    (import_teaching_t){r->id, add_subject(&b, subject), kind == 0 ? target : STR(""),
-                                        kind == 1 ? target : STR("")};
+                    (import_teaching_t){r->id, add_subject(&b, subject, where), kind == 0 ? target : STR(""),
+                                        kind == 1 ? target : STR(""), where};
             }
         }
         if (had_pairs)
@@ -519,7 +526,7 @@ bool import_read_aaf(arena_t *a, const char *dir, const char *uai, import_data_t
             str_t label;
             if (!for_structure(subj->values[s], structure, &label) || !label.len)
                 continue;
-            str_t scode = add_subject(&b, label);
+            str_t scode = add_subject(&b, label, where);
             for (int kind = 0; kind < 2; kind++) {
                 const attr_t *targets = attr(r, target_attrs[kind]);
                 for (int k = 0; targets && k < targets->nvalues; k++) {
@@ -527,12 +534,12 @@ bool import_read_aaf(arena_t *a, const char *dir, const char *uai, import_data_t
                     if (!for_structure(targets->values[k], structure, &target) || !target.len)
                         continue;
                     if (kind == 0)
-                        add_class(&b, target, target, STR(""));
+                        add_class(&b, target, target, STR(""), where);
                     else
-                        add_group(&b, target, target);
+                        add_group(&b, target, target, where);
                     out->teaching = import_grow(a, out->teaching, out->nteaching, sizeof(import_teaching_t));
-                    out->teaching[out->nteaching++] = (import_teaching_t){r->id, scode, kind == 0 ? target : STR(""),
-                                                                          kind == 1 ? target : STR("")};
+                    out->teaching[out->nteaching++] = (import_teaching_t){
+                        r->id, scode, kind == 0 ? target : STR(""), kind == 1 ? target : STR(""), where};
                 }
             }
         }

@@ -104,9 +104,8 @@ static bool school_row(reader_t *r, const char *file, int line, const columns_t 
 
 static bool class_row(reader_t *r, const char *file, int line, const columns_t *cols, str_t *f)
 {
-    (void)file;
-    (void)line;
     import_class_t *c = ADD(&r->d->classes, &r->d->nclasses, import_class_t);
+    c->where = where(r, file, line);
     c->code = field(cols, f, 0);
     c->name = field(cols, f, 1);
     c->level = field(cols, f, 2);
@@ -117,9 +116,8 @@ static bool class_row(reader_t *r, const char *file, int line, const columns_t *
 
 static bool group_row(reader_t *r, const char *file, int line, const columns_t *cols, str_t *f)
 {
-    (void)file;
-    (void)line;
     import_class_t *g = ADD(&r->d->groups, &r->d->ngroups, import_class_t);
+    g->where = where(r, file, line);
     g->code = field(cols, f, 0);
     g->name = field(cols, f, 1);
     g->level = STR("");
@@ -130,9 +128,8 @@ static bool group_row(reader_t *r, const char *file, int line, const columns_t *
 
 static bool subject_row(reader_t *r, const char *file, int line, const columns_t *cols, str_t *f)
 {
-    (void)file;
-    (void)line;
     import_subject_t *s = ADD(&r->d->subjects, &r->d->nsubjects, import_subject_t);
+    s->where = where(r, file, line);
     s->code = field(cols, f, 0);
     s->name = field(cols, f, 1);
     if (s->name.len == 0)
@@ -212,6 +209,7 @@ static bool parent_row(reader_t *r, const char *file, int line, const columns_t 
         l->child_id = children[i];
         l->relation = relation;
         l->legal_guardian = true;
+        l->where = p->where;
     }
     return true;
 }
@@ -237,9 +235,8 @@ static bool staff_row(reader_t *r, const char *file, int line, const columns_t *
 
 static bool teaching_row(reader_t *r, const char *file, int line, const columns_t *cols, str_t *f)
 {
-    (void)file;
-    (void)line;
     import_teaching_t *t = ADD(&r->d->teaching, &r->d->nteaching, import_teaching_t);
+    t->where = where(r, file, line);
     t->teacher_id = field(cols, f, 0);
     t->subject_code = field(cols, f, 1);
     t->class_code = field(cols, f, 2);

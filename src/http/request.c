@@ -249,12 +249,31 @@ json_t *request_json(request_t *r)
     return NULL;
 }
 
-const char *request_client_ip(request_t *r)
+const char *client_address(const app_t *app, h2o_req_t *req, char *out)
 {
     struct sockaddr_storage ss;
-    socklen_t len = r->h2o->conn->callbacks->get_peername(r->h2o->conn, (struct sockaddr *)&ss);
-    char *buf = arena_alloc(&r->arena, NI_MAXHOST); /* h2o hands getnameinfo NI_MAXHOST */
-    if (len == 0 || h2o_socket_getnumerichost((struct sockaddr *)&ss, len, buf) == SIZE_MAX)
-        return "-";
-    return buf;
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    char peer[NI_MAXHOST]; /* h2o hands getnameinfo NI_MAXHOST */
+    size_t n = len ? h2o_socket_getnumerichost((struct sockaddr *)&ss, len, peer) : SIZE_MAX;
+    if (n == SIZE_MAX) {
+        strcpy(out, "-");
+        return out;
+    }
+    if (app->trusted_proxies.n == 0)
+        return proxy_client_address(&app->trusted_proxies, str_make(peer, n), (proxy_forwarded_t){0}, out);
+    /* Every X-Forwarded-For line, in order (a proxy may add its own line). */
+    str_t lines[16];
+    size_t nlines = 0;
+    for (ssize_t i = -1; nlines < 16 && (i = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, i)) != -1;)
+        lines[nlines++] = str_make(req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+    return proxy_client_address(&app->trusted_proxies, str_make(peer, n), (proxy_forwarded_t){lines, nlines}, out);
+}
+
+const char *request_client_ip(request_t *r)
+{
+    if (!r->client_ip) {
+        char *buf = arena_alloc(&r->arena, PROXY_ADDR_MAX);
+        r->client_ip = client_address(r->app, r->h2o, buf);
+    }
+    return r->client_ip;
 }

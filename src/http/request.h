@@ -47,6 +47,7 @@ typedef struct request {
     session_t session;
     const struct principal *principal;
     char csrf[CSRF_TOKEN_LEN + 1];
+    const char *client_ip; /* worked out on first use */
     void *ctx; /* a handler's state across asynchronous steps */
 } request_t;
 
@@ -75,7 +76,11 @@ multipart_form_result_t *request_multipart(request_t *r);
  * NULL. The caller owns the reference (json_decref), registered on the arena. */
 json_t *request_json(request_t *r);
 
-/* Client address as text ("127.0.0.1"). */
+/* Client address as text ("127.0.0.1"): the peer, or what trusted proxies say
+ * in X-Forwarded-For (edge/proxy.h). */
 const char *request_client_ip(request_t *r);
+/* The same for any h2o request (the access log has no request_t for some);
+ * writes at most PROXY_ADDR_MAX bytes into out. */
+const char *client_address(const app_t *app, struct st_h2o_req_t *req, char *out);
 
 #endif

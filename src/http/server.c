@@ -312,14 +312,8 @@ static void on_access(h2o_logger_t *self, h2o_req_t *req)
         buf_put_u64(b, req->bytes_sent);
         buf_printf(b, " ms=%.3f", (double)dur_us / 1000.0);
         BUF_LIT(b, " ip=");
-        char host[NI_MAXHOST];
-        struct sockaddr_storage ss;
-        socklen_t sl = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-        size_t hl = sl ? h2o_socket_getnumerichost((struct sockaddr *)&ss, sl, host) : SIZE_MAX;
-        if (hl != SIZE_MAX)
-            buf_append(b, host, hl);
-        else
-            buf_putc(b, '-');
+        char host[PROXY_ADDR_MAX];
+        buf_puts(b, r && r->client_ip ? r->client_ip : client_address(w->app, req, host));
         BUF_LIT(b, " proto=");
         buf_puts(b, req->version >= 0x200 ? "h2" : req->version == 0x100 ? "http/1.0" : "http/1.1");
         BUF_LIT(b, " worker=");

@@ -19,6 +19,7 @@
 
 #include "auth/session.h"
 #include "core/config.h"
+#include "edge/proxy.h"
 #include "http/router.h"
 
 struct request;
@@ -59,6 +60,7 @@ typedef struct app {
     struct hashpool *hashpool;
     struct ratelimit *login_ip_limit;      /* attempts per address */
     struct ratelimit *login_failure_limit; /* failures per login */
+    proxy_list_t trusted_proxies;
     /* Bound address, filled by server_listen ("127.0.0.1:8080"). */
     char bound_addr[128];
     int listen_fds[1024];

@@ -2,7 +2,8 @@
 // and a full hashing queue (503 + Retry-After), each on a server of its own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, Visitor } from './lib/server.mjs';
+import { spawnSync } from 'node:child_process';
+import { startServer, Visitor, BIN } from './lib/server.mjs';
 
 async function attempt(url, login, password) {
   const v = new Visitor(url);
@@ -100,4 +101,39 @@ test('a full hashing queue answers 503 with a Retry-After, at once', async () =>
   } finally {
     await s.cleanup();
   }
+});
+
+test('behind trusted proxies, throttling and the access log see the real client', async () => {
+  const attemptFrom = async (url, forwardedFor) => {
+    const v = new Visitor(url);
+    await v.get('/login');
+    return v.post('/login', { login: 'someone', password: 'wrong-password' }, { headers: { 'x-forwarded-for': forwardedFor } });
+  };
+  const s = await startServer({ args: ['--login-ip-per-minute', '2', '--trusted-proxies', '10.0.0.0/8, 127.0.0.1'] });
+  try {
+    assert.equal((await attemptFrom(s.url, '198.51.100.1')).status, 401);
+    assert.equal((await attemptFrom(s.url, '6.6.6.6, 198.51.100.1')).status, 401, 'a forged left part changes nothing');
+    assert.equal((await attemptFrom(s.url, '198.51.100.1')).status, 429);
+    assert.equal((await attemptFrom(s.url, '198.51.100.2, 10.1.2.3')).status, 401, 'another client behind the proxies');
+    await new Promise((r) => setTimeout(r, 300)); // the access log is written in batches
+    assert.match(s.log(), /path=\/login route=\/login status=401 .* ip=198\.51\.100\.2 /);
+  } finally {
+    await s.cleanup();
+  }
+  // Without trust the header is ignored: every attempt is the peer's.
+  const u = await startServer({ args: ['--login-ip-per-minute', '2'] });
+  try {
+    assert.equal((await attemptFrom(u.url, '198.51.100.1')).status, 401);
+    assert.equal((await attemptFrom(u.url, '198.51.100.2')).status, 401);
+    assert.equal((await attemptFrom(u.url, '198.51.100.3')).status, 429);
+  } finally {
+    await u.cleanup();
+  }
+});
+
+test('a malformed trusted_proxies setting stops the server with the reason', () => {
+  const r = spawnSync(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', '/nonexistent/never-created',
+    '--trusted-proxies', '10.0.0.0/8, proxy.example.org'], { encoding: 'utf8', timeout: 10000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /trusted_proxies: "proxy\.example\.org" is not an IP address or network/);
 });
