@@ -26,7 +26,11 @@
 #include "http/server.h"
 #include "http/static.h"
 #include "store/store.h"
+#include "web/attendance.h"
+#include "web/grades.h"
+#include "web/news.h"
 #include "web/page.h"
+#include "web/schoolday.h"
 #include "web/template.h"
 
 #ifndef CARTABLE_VERSION
@@ -119,6 +123,11 @@ static int build_routes(app_t *app)
         web_register_routes(app->router, err, sizeof err) != 0 ||
         account_register_routes(app->router, err, sizeof err) != 0 ||
         directory_register_routes(app->router, err, sizeof err) != 0 ||
+        grades_register_routes(app->router, err, sizeof err) != 0 ||
+        attendance_register_routes(app->router, err, sizeof err) != 0 ||
+        news_register_routes(app->router, err, sizeof err) != 0 ||
+        schoolday_register_routes(app->router, err, sizeof err) != 0 ||
+        notebook_register_routes(app->router, err, sizeof err) != 0 ||
         api_register_routes(app->router, err, sizeof err) != 0 ||
         api_auth_register_routes(app->router, err, sizeof err) != 0) {
         logq_t q;

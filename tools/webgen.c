@@ -4,7 +4,8 @@
  *
  * - Assets: every file under the assets directory becomes an embedded_asset_t
  *   with a content fingerprint, a strong ETag and, for text, a gzip copy.
- * - Message catalogues: DIR/fr.txt (the reference) and every other LANG.txt, as
+ * - Message catalogues: DIR/fr.txt (the reference) and every other LANG.txt, each
+ *   optionally continued in LANG.AREA.txt files (one per part of the site), as
  *   `key = text` lines. Every language must have exactly the reference's keys and
  *   the same {0}..{9} placeholders, or the build fails.
  * - Templates: every .html file becomes a program of ops (web/embedded.h).
@@ -321,13 +322,31 @@ static unsigned placeholders(const char *s)
     return mask;
 }
 
-static void load_catalogue(const char *dir, const char *lang)
+/* A language's catalogue is LANG.txt plus any LANG.AREA.txt (one file per part of
+ * the site, so features keep their messages apart); keys are unique across them. */
+static catalogue_t *catalogue_for(const char *lang)
+{
+    for (size_t i = 0; i < nlangs; i++)
+        if (strcmp(langs[i].lang, lang) == 0)
+            return &langs[i];
+    langs = xrealloc(langs, sizeof(catalogue_t) * (nlangs + 1));
+    langs[nlangs] = (catalogue_t){.lang = xstrdup(lang)};
+    return &langs[nlangs++];
+}
+
+static void load_catalogue(const char *dir, const char *file)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.txt", dir, lang);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    char lang[64];
+    size_t ll = strcspn(file, ".");
+    if (ll == 0 || ll >= sizeof lang)
+        die("%s: a catalogue is named LANG.txt or LANG.AREA.txt", path);
+    memcpy(lang, file, ll);
+    lang[ll] = '\0';
     size_t len;
     char *src = read_file(path, &len);
-    catalogue_t c = {.lang = xstrdup(lang)};
+    catalogue_t c = *catalogue_for(lang);
     int lineno = 0;
     char *save = NULL;
     for (char *line = strtok_r(src, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -368,24 +387,30 @@ static void load_catalogue(const char *dir, const char *lang)
         c.texts[c.n] = t.p;
         c.n++;
     }
-    langs = xrealloc(langs, sizeof(catalogue_t) * (nlangs + 1));
-    langs[nlangs++] = c;
+    *catalogue_for(lang) = c;
+}
+
+static int is_catalogue(const char *file)
+{
+    size_t l = strlen(file);
+    return l > 4 && strcmp(file + l - 4, ".txt") == 0 && !strchr(file, '/');
 }
 
 static void load_i18n(const char *dir)
 {
-    load_catalogue(dir, "fr");
     char **files = NULL;
     size_t n = 0;
     list_files(dir, "", &files, &n);
-    for (size_t i = 0; i < n; i++) {
-        size_t l = strlen(files[i]);
-        if (l < 5 || strcmp(files[i] + l - 4, ".txt") != 0)
-            continue;
-        char *lang = xstrndup(files[i], l - 4);
-        if (strcmp(lang, "fr") != 0)
-            load_catalogue(dir, lang);
-    }
+    /* French first: it is the reference the others are checked against. */
+    catalogue_for("fr");
+    for (size_t i = 0; i < n; i++)
+        if (is_catalogue(files[i]) && strncmp(files[i], "fr.", 3) == 0)
+            load_catalogue(dir, files[i]);
+    for (size_t i = 0; i < n; i++)
+        if (is_catalogue(files[i]) && strncmp(files[i], "fr.", 3) != 0)
+            load_catalogue(dir, files[i]);
+    if (langs[0].n == 0)
+        die("%s: no French catalogue (fr.txt)", dir);
     const catalogue_t *ref = &langs[0];
     for (size_t li = 1; li < nlangs; li++) {
         const catalogue_t *c = &langs[li];
@@ -394,7 +419,7 @@ static void load_i18n(const char *dir)
             while (j < c->n && strcmp(c->keys[j], ref->keys[i]) != 0)
                 j++;
             if (j == c->n)
-                die("%s/%s.txt: missing key \"%s\" (present in fr.txt)", dir, c->lang, ref->keys[i]);
+                die("%s/%s*.txt: missing key \"%s\" (present in the French catalogue)", dir, c->lang, ref->keys[i]);
             if (placeholders(c->texts[j]) != placeholders(ref->texts[i]))
                 die("%s/%s.txt: key \"%s\" has different {N} placeholders than fr.txt", dir, c->lang, ref->keys[i]);
         }
@@ -404,7 +429,7 @@ static void load_i18n(const char *dir)
                 while (i < ref->n && strcmp(c->keys[j], ref->keys[i]) != 0)
                     i++;
                 if (i == ref->n)
-                    die("%s/%s.txt: key \"%s\" is not in fr.txt", dir, c->lang, c->keys[j]);
+                    die("%s/%s*.txt: key \"%s\" is not in the French catalogue", dir, c->lang, c->keys[j]);
             }
         }
     }

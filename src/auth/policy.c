@@ -28,6 +28,22 @@ int policy_target_class(store_reader_t *r, arena_t *a, int64_t class_id, policy_
     return 1;
 }
 
+policy_target_t policy_target_of_teaching(const teaching_t *t)
+{
+    return (policy_target_t){.school_id = t->school_id, .class_id = t->class_id, .group_id = t->group_id,
+                             .teaching_id = t->id, .teacher_id = t->teacher_id};
+}
+
+int policy_target_teaching(store_reader_t *r, arena_t *a, int64_t teaching_id, policy_target_t *out)
+{
+    memset(out, 0, sizeof *out);
+    teaching_t t;
+    int rc = teaching_get(STORE_READER(r), a, teaching_id, &t);
+    if (rc == 1)
+        *out = policy_target_of_teaching(&t);
+    return rc;
+}
+
 static void fill_id(arena_t *a, const store_row_t *row, void *item)
 {
     (void)a;
@@ -56,6 +72,10 @@ int policy_target_person(store_reader_t *r, arena_t *a, int64_t person_id, polic
                          STORE_ARGS(SA_INT(person_id)), sizeof(int64_t), fill_id, (void **)&out->parents)) < 0)
         return rc;
     out->nparents = rc;
+    if ((rc = store_list(STORE_READER(r), a, "SELECT group_id FROM group_members WHERE pupil_id = ?",
+                         STORE_ARGS(SA_INT(person_id)), sizeof(int64_t), fill_id, (void **)&out->groups)) < 0)
+        return rc;
+    out->ngroups = rc;
     return 1;
 }
 
@@ -83,6 +103,30 @@ static bool shares_school(const principal_t *p, const policy_target_t *t)
     for (int i = 0; i < t->nroles; i++)
         if (principal_in_school(p, t->roles[i].school_id))
             return true;
+    return false;
+}
+
+/* Does the principal teach the pupil described by t (their class or a group)? */
+static bool teaches_pupil(const principal_t *p, const policy_target_t *t)
+{
+    if (t->class_id && principal_teaches_class(p, t->class_id))
+        return true;
+    for (int i = 0; i < t->ngroups; i++)
+        if (principal_teaches_group(p, t->groups[i]))
+            return true;
+    return false;
+}
+
+/* Is a pupil this principal follows (themself, a child) taught by the teaching t? */
+static bool follows_a_pupil_of(const principal_t *p, const policy_target_t *t, bool self_only)
+{
+    for (int i = 0; i < p->nlearners; i++) {
+        const learner_t *l = &p->learners[i];
+        if (self_only && l->pupil_id != p->person_id)
+            continue;
+        if (l->school_id == t->school_id && learner_in(l, t->class_id, t->group_id))
+            return true;
+    }
     return false;
 }
 
@@ -125,6 +169,35 @@ bool policy_allows(const principal_t *p, policy_action_t action, const policy_ta
         return p->person_id != t->person_id && runs_a_school_of(p, t, true);
     case POLICY_ACT_FOR_CHILD:
         return principal_is_parent_of(p, t->person_id);
+    case POLICY_TEACHING_READ:
+        if (!t->teaching_id)
+            return false;
+        return p->person_id == t->teacher_id || staff_of(p, t->school_id) ||
+               (t->class_id && principal_teaches_class(p, t->class_id)) ||
+               (t->group_id && principal_teaches_group(p, t->group_id)) || follows_a_pupil_of(p, t, false);
+    case POLICY_TEACHING_WRITE:
+        if (!t->teaching_id)
+            return false;
+        return (p->person_id == t->teacher_id && principal_has_role(p, t->school_id, ROLE_TEACHER)) ||
+               admin_of(p, t->school_id);
+    case POLICY_TEACHING_HAND_IN:
+        return t->teaching_id && follows_a_pupil_of(p, t, true);
+    case POLICY_PUPIL_RECORD:
+        if (!t->person_id || !target_has_role(t, ROLE_PUPIL))
+            return false;
+        return p->person_id == t->person_id || principal_is_parent_of(p, t->person_id) ||
+               runs_a_school_of(p, t, false) || teaches_pupil(p, t);
+    case POLICY_PUPIL_JUSTIFY:
+        if (!t->person_id || !target_has_role(t, ROLE_PUPIL))
+            return false;
+        return principal_is_parent_of(p, t->person_id) || runs_a_school_of(p, t, false);
+    case POLICY_SCHOOL_LIFE:
+        return staff_of(p, t->school_id);
+    case POLICY_NEWS_PUBLISH:
+        if (staff_of(p, t->school_id))
+            return true;
+        return t->class_id && principal_teaches_class(p, t->class_id) &&
+               principal_has_role(p, t->school_id, ROLE_TEACHER);
     case POLICY_ACTION_COUNT:
         break;
     }
@@ -135,7 +208,9 @@ const char *policy_action_name(policy_action_t action)
 {
     static const char *const names[POLICY_ACTION_COUNT] = {
         "school_directory", "school_accounts", "class_roster", "person_card",
-        "person_account",   "person_manage",   "act_for_child",
+        "person_account",   "person_manage",   "act_for_child",  "teaching_read",
+        "teaching_write",   "teaching_hand_in", "pupil_record",  "pupil_justify",
+        "school_life",      "news_publish",
     };
     return (unsigned)action < POLICY_ACTION_COUNT ? names[action] : "?";
 }

@@ -28,6 +28,27 @@ typedef enum policy_action {
     POLICY_PERSON_MANAGE,
     /* Act for a child: a parent choosing which child's school day to show. */
     POLICY_ACT_FOR_CHILD,
+    /* The school day. A "teaching" target is teacher x subject x class or group
+     * (policy_target_teaching). */
+    /* Read a teaching's timetable, published lessons and homework, evaluations:
+     * its pupils and their parents, its teacher, the class's teachers, the school's staff. */
+    POLICY_TEACHING_READ,
+    /* Write for a teaching (lessons, homework, changes, evaluations, marks, roll
+     * calls, feedback on hand-ins, drafts): its teacher, the school's administrators. */
+    POLICY_TEACHING_WRITE,
+    /* Hand in homework or tick it done: a pupil of the teaching, for themself. */
+    POLICY_TEACHING_HAND_IN,
+    /* See a pupil's own record (marks, absences, hand-ins, term report): the pupil,
+     * their parents, the school's staff, a teacher of their class or one of their groups. */
+    POLICY_PUPIL_RECORD,
+    /* Justify a pupil's absence: their parents (and the school's staff). */
+    POLICY_PUPIL_JUSTIFY,
+    /* Change the timetable, holidays and terms of a school, review absences
+     * school-wide: staff and administrators. */
+    POLICY_SCHOOL_LIFE,
+    /* Publish news to the school or its parents: staff and administrators; to a
+     * class (target_class): also the class's teachers. */
+    POLICY_NEWS_PUBLISH,
     POLICY_ACTION_COUNT
 } policy_action_t;
 
@@ -39,6 +60,11 @@ typedef struct policy_target {
     int nroles;
     int64_t *parents;      /* the target person's parents */
     int nparents;
+    int64_t teaching_id;   /* a teaching (its class_id or group_id is set) */
+    int64_t group_id;
+    int64_t teacher_id;
+    int64_t *groups;       /* a pupil's groups */
+    int ngroups;
 } policy_target_t;
 
 policy_target_t policy_target_school(int64_t school_id);
@@ -46,6 +72,11 @@ policy_target_t policy_target_school(int64_t school_id);
 int policy_target_class(store_reader_t *r, arena_t *a, int64_t class_id, policy_target_t *out);
 /* Loads a person's memberships, current class and parents. */
 int policy_target_person(store_reader_t *r, arena_t *a, int64_t person_id, policy_target_t *out);
+
+/* Loads a teaching: its school, class or group, teacher. */
+int policy_target_teaching(store_reader_t *r, arena_t *a, int64_t teaching_id, policy_target_t *out);
+struct teaching;
+policy_target_t policy_target_of_teaching(const struct teaching *t);
 
 /* A pupil known to be in a class of a school (a roster row): no database access. */
 policy_target_t policy_target_pupil(int64_t person_id, int64_t school_id, int64_t class_id, membership_t *one);

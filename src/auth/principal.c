@@ -44,11 +44,36 @@ int principal_load(store_reader_t *r, int64_t person_id, date_t today, principal
             goto fail;
         out->ntaught_groups = rc;
     }
+    str_t own_class_name = STR("");
     if (principal_has_any_role(out, ROLE_PUPIL)) {
         class_info_t c;
         if ((rc = pupil_class(STORE_READER(r), a, person_id, today, &c)) < 0)
             goto fail;
         out->pupil_class_id = rc == 1 ? c.id : 0;
+        own_class_name = rc == 1 ? c.name : STR("");
+    }
+    bool is_pupil = principal_has_any_role(out, ROLE_PUPIL);
+    out->learners = arena_alloc(a, sizeof(learner_t) * (size_t)(out->nchildren + 1));
+    if (is_pupil) {
+        int64_t school = 0;
+        for (int i = 0; i < out->nroles; i++)
+            if (out->roles[i].role == ROLE_PUPIL)
+                school = out->roles[i].school_id;
+        out->learners[out->nlearners++] = (learner_t){.pupil_id = person_id, .school_id = school,
+                                                      .class_id = out->pupil_class_id,
+                                                      .class_name = own_class_name};
+    }
+    for (int i = 0; i < out->nchildren; i++)
+        out->learners[out->nlearners++] = (learner_t){.pupil_id = out->children[i].person.id,
+                                                      .school_id = out->children[i].school_id,
+                                                      .class_id = out->children[i].class_id,
+                                                      .class_name = out->children[i].class_name};
+    for (int i = 0; i < out->nlearners; i++) {
+        learner_t *l = &out->learners[i];
+        if ((rc = store_list(STORE_READER(r), a, "SELECT group_id FROM group_members WHERE pupil_id = ? ORDER BY group_id",
+                             STORE_ARGS(SA_INT(l->pupil_id)), sizeof(int64_t), fill_id, (void **)&l->groups)) < 0)
+            goto fail;
+        l->ngroups = rc;
     }
     return 1;
 fail:
@@ -94,6 +119,32 @@ bool principal_teaches_class(const principal_t *p, int64_t class_id)
 {
     for (int i = 0; i < p->ntaught_classes; i++)
         if (p->taught_classes[i] == class_id)
+            return true;
+    return false;
+}
+
+bool principal_teaches_group(const principal_t *p, int64_t group_id)
+{
+    for (int i = 0; i < p->ntaught_groups; i++)
+        if (p->taught_groups[i] == group_id)
+            return true;
+    return false;
+}
+
+const learner_t *principal_learner(const principal_t *p, int64_t pupil_id)
+{
+    for (int i = 0; i < p->nlearners; i++)
+        if (p->learners[i].pupil_id == pupil_id)
+            return &p->learners[i];
+    return NULL;
+}
+
+bool learner_in(const learner_t *l, int64_t class_id, int64_t group_id)
+{
+    if (class_id)
+        return l->class_id == class_id;
+    for (int i = 0; i < l->ngroups; i++)
+        if (l->groups[i] == group_id)
             return true;
     return false;
 }

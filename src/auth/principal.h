@@ -19,6 +19,16 @@
 #include "domain/people.h"
 #include "store/store.h"
 
+/* A pupil whose school day this person follows: themself, or a child. */
+typedef struct learner {
+    int64_t pupil_id;
+    int64_t school_id;
+    int64_t class_id; /* 0 when not enrolled today */
+    str_t class_name;
+    int64_t *groups;  /* teaching groups the pupil belongs to */
+    int ngroups;
+} learner_t;
+
 typedef struct principal {
     int64_t person_id;
     str_t login, first_name, last_name;
@@ -33,6 +43,8 @@ typedef struct principal {
     int64_t *taught_groups;
     int ntaught_groups;
     int64_t pupil_class_id; /* 0 unless a pupil enrolled today */
+    learner_t *learners;    /* a pupil: themself; a parent: each child */
+    int nlearners;
     arena_t arena;          /* owns all of the above */
 } principal_t;
 
@@ -45,6 +57,11 @@ bool principal_has_any_role(const principal_t *p, role_t role);
 bool principal_in_school(const principal_t *p, int64_t school_id);
 bool principal_is_parent_of(const principal_t *p, int64_t child_id);
 bool principal_teaches_class(const principal_t *p, int64_t class_id);
+bool principal_teaches_group(const principal_t *p, int64_t group_id);
+/* The learner entry for a pupil this person follows, or NULL. */
+const learner_t *principal_learner(const principal_t *p, int64_t pupil_id);
+/* Is the pupil in that class (class_id) or group (group_id)? */
+bool learner_in(const learner_t *l, int64_t class_id, int64_t group_id);
 /* The school shown by default: the first membership's. 0 if none. */
 int64_t principal_main_school(const principal_t *p);
 /* The most significant role, for display: admin > staff > teacher > parent > pupil. */

@@ -130,6 +130,47 @@ date_t date_add_days(date_t d, int days)
     return (date_t){out.tm_year + 1900, out.tm_mon + 1, out.tm_mday};
 }
 
+int64_t date_day_number(date_t d)
+{
+    /* Howard Hinnant's days_from_civil. */
+    int y = d.year - (d.month <= 2);
+    int era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153u * (unsigned)(d.month + (d.month > 2 ? -3 : 9)) + 2) / 5 + (unsigned)d.day - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int64_t)era * 146097 + (int64_t)doe - 719468;
+}
+
+int date_weekday(date_t d)
+{
+    /* 1970-01-01 was a Thursday (4). */
+    int64_t n = date_day_number(d);
+    int64_t w = (n + 3) % 7;
+    if (w < 0)
+        w += 7;
+    return (int)w + 1;
+}
+
+date_t date_monday(date_t d)
+{
+    return date_add_days(d, 1 - date_weekday(d));
+}
+
+int64_t date_local_instant(date_t d, int minutes)
+{
+    struct tm tm = {.tm_year = d.year - 1900, .tm_mon = d.month - 1, .tm_mday = d.day, .tm_hour = minutes / 60,
+                    .tm_min = minutes % 60, .tm_isdst = -1};
+    return (int64_t)mktime(&tm);
+}
+
+int clock_local_minutes(int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    return tm.tm_hour * 60 + tm.tm_min;
+}
+
 void school_year_of(date_t d, date_t *starts, date_t *ends, char label[10])
 {
     int first = d.month >= 9 ? d.year : d.year - 1;

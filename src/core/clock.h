@@ -33,6 +33,16 @@ bool date_parse_fr(str_t s, date_t *out);
 void date_format_iso(date_t d, char out[11]);
 int date_compare(date_t a, date_t b);
 date_t date_add_days(date_t d, int days);
+/* Days since 1970-01-01 (negative before). */
+int64_t date_day_number(date_t d);
+/* ISO 8601 weekday: 1 Monday .. 7 Sunday. */
+int date_weekday(date_t d);
+/* The Monday of the date's week. */
+date_t date_monday(date_t d);
+/* The instant of a local time (minutes after midnight) on a date, in the process time zone. */
+int64_t date_local_instant(date_t d, int minutes);
+/* Minutes after local midnight of an instant. */
+int clock_local_minutes(int64_t unix_seconds);
 /* The school year a date falls in: from 1 September to 31 August. */
 void school_year_of(date_t d, date_t *starts, date_t *ends, char label[10]);
 

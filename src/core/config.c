@@ -52,6 +52,8 @@ static const option_desc_t options[] = {
     {"secure_cookies", OPT_BOOL, OFF(secure_cookies), 0, 0, "false", "mark cookies Secure (set it when served over HTTPS)"},
     {"hash_threads", OPT_UINT, OFF(hash_threads), 0, 256, "0", "password hashing threads; 0 means one per core"},
     {"hash_queue", OPT_UINT, OFF(hash_queue), 1, 1000000, "256", "sign-ins that may wait for a hashing thread"},
+    {"class_view_cache", OPT_UINT, OFF(class_view_cache), 0, 1000000, "4096",
+     "class and group timetable/homework views cached per worker thread (0: no cache, for measurements)"},
     {"login_ip_per_minute", OPT_UINT, OFF(login_ip_per_minute), 1, 1000000, "600",
      "sign-in attempts per minute from one address (a school may share one)"},
     {"login_failures_per_hour", OPT_UINT, OFF(login_failures_per_hour), 1, 100000, "10",

@@ -42,6 +42,7 @@ typedef struct config {
     unsigned hash_threads; /* password hashing threads; 0: one per core */
     unsigned hash_queue;   /* sign-ins waiting for a hashing thread before 503 */
     unsigned login_ip_per_minute;
+    unsigned class_view_cache; /* class views cached per worker; 0 disables */
     unsigned login_failures_per_hour;
     char *trusted_proxies; /* addresses/networks whose X-Forwarded-For is believed */
     char *default_lang;    /* fr or en */

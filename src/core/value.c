@@ -70,7 +70,8 @@ static value_entry_t *find_entry(const value_t *map, const char *key, size_t key
 {
     for (uint32_t i = 0; i < map->as.map.len; i++) {
         const char *k = map->as.map.entries[i].key;
-        if (strncmp(k, key, key_len) == 0 && k[key_len] == '\0')
+        /* the first byte settles most mismatches without a call */
+        if (k[0] == key[0] && strncmp(k, key, key_len) == 0 && k[key_len] == '\0')
             return &map->as.map.entries[i];
     }
     return NULL;

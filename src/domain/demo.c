@@ -1,4 +1,5 @@
 #include "domain/demo.h"
+#include "domain/demo_day.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -379,6 +380,9 @@ static int seed(store_tx_t *tx, void *ud)
         .demo_hash = c->hash,
     };
     rc = demo_build_school(tx, &spec, 20210406, &c->stats);
+    if (rc < 0)
+        return rc;
+    rc = demo_school_day(tx, c->stats.school_id, date_today(), 20210406);
     return rc < 0 ? rc : 1;
 }
 

@@ -1,5 +1,6 @@
 #include "domain/directory.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- school years ---- */
@@ -444,11 +445,13 @@ static void fill_teaching(arena_t *a, const store_row_t *row, void *item)
     t->subject_name = store_row_text_copy(row, 5, a);
     t->target_name = store_row_text_copy(row, 6, a);
     t->teacher_name = store_row_text_copy(row, 7, a);
+    t->school_id = store_row_int(row, 8);
+    t->subject_code = store_row_text_copy(row, 9, a);
 }
 
 #define TEACHING_SELECT                                                                                                \
     "SELECT t.id, t.teacher_id, t.subject_id, COALESCE(t.class_id, 0), COALESCE(t.group_id, 0), s.name, "             \
-    "COALESCE(c.name, g.name, ''), p.first_name || ' ' || p.last_name FROM teaching t "                                \
+    "COALESCE(c.name, g.name, ''), p.first_name || ' ' || p.last_name, s.school_id, s.code FROM teaching t "           \
     "JOIN subjects s ON s.id = t.subject_id JOIN people p ON p.id = t.teacher_id "                                     \
     "LEFT JOIN classes c ON c.id = t.class_id LEFT JOIN teaching_groups g ON g.id = t.group_id "
 
@@ -462,4 +465,27 @@ int teaching_of_class(store_src_t src, arena_t *a, int64_t class_id, teaching_t 
 {
     return store_list(src, a, TEACHING_SELECT "WHERE t.class_id = ? ORDER BY s.name, p.last_name",
                       STORE_ARGS(SA_INT(class_id)), sizeof **out, fill_teaching, (void **)out);
+}
+
+int teaching_get(store_src_t src, arena_t *a, int64_t id, teaching_t *out)
+{
+    return store_one(src, a, TEACHING_SELECT "WHERE t.id = ?", STORE_ARGS(SA_INT(id)), sizeof *out, fill_teaching, out);
+}
+
+int teaching_of_pupil(store_src_t src, arena_t *a, int64_t class_id, const int64_t *groups, int ngroups,
+                      teaching_t **out)
+{
+    /* Few groups per pupil: at most 16 are looked at, enough for any timetable. */
+    enum { MAX_GROUPS = 16 };
+    store_arg_t args[1 + MAX_GROUPS];
+    size_t n = 0;
+    args[n++] = SA_INT(class_id);
+    char sql[1024];
+    int len = snprintf(sql, sizeof sql, "%s", TEACHING_SELECT "WHERE t.class_id = ? OR t.group_id IN (0");
+    for (int i = 0; i < ngroups && i < MAX_GROUPS; i++) {
+        args[n++] = SA_INT(groups[i]);
+        len += snprintf(sql + len, sizeof sql - (size_t)len, ", ?");
+    }
+    snprintf(sql + len, sizeof sql - (size_t)len, ") ORDER BY s.name");
+    return store_list(src, a, sql, args, n, sizeof **out, fill_teaching, (void **)out);
 }

@@ -109,11 +109,18 @@ typedef struct teaching {
     str_t subject_name;
     str_t target_name; /* the class or group's name */
     str_t teacher_name;
+    int64_t school_id;
+    str_t subject_code;
 } teaching_t;
 
 int teaching_set(store_tx_t *tx, int64_t teacher_id, int64_t subject_id, int64_t class_id, int64_t group_id,
                  upsert_result_t *result);
 int teaching_of_teacher(store_src_t src, arena_t *a, int64_t teacher_id, teaching_t **out);
 int teaching_of_class(store_src_t src, arena_t *a, int64_t class_id, teaching_t **out);
+/* One teaching row: 1 found, 0 none. */
+int teaching_get(store_src_t src, arena_t *a, int64_t id, teaching_t *out);
+/* Everything taught to a pupil: their class's and their groups' teaching. */
+int teaching_of_pupil(store_src_t src, arena_t *a, int64_t class_id, const int64_t *groups, int ngroups,
+                      teaching_t **out);
 
 #endif

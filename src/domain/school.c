@@ -1,5 +1,7 @@
 #include "domain/school.h"
 
+#include <stdlib.h>
+
 #include <string.h>
 #include <time.h>
 
@@ -85,4 +87,46 @@ int school_create(store_tx_t *tx, school_t *s)
     if (rc == STORE_OK)
         s->id = store_tx_last_id(tx);
     return rc;
+}
+
+void school_cache_init(school_cache_t *c)
+{
+    memset(c, 0, sizeof *c);
+    u64map_init(&c->index);
+    arena_init(&c->arena, NULL);
+}
+
+void school_cache_dispose(school_cache_t *c)
+{
+    u64map_dispose(&c->index);
+    arena_free(&c->arena);
+    free(c->items);
+    memset(c, 0, sizeof *c);
+}
+
+const school_t *school_cache_get(school_cache_t *c, store_t *store, store_reader_t *r, int64_t id)
+{
+    uint64_t version = store_topic_version(store, STORE_TOPIC_DIRECTORY);
+    if (version != c->version || c->n >= 4096) {
+        u64map_clear(&c->index);
+        arena_free(&c->arena);
+        arena_init(&c->arena, NULL);
+        c->n = 0;
+        c->version = version;
+    }
+    uint64_t slot;
+    if (u64map_get(&c->index, (uint64_t)id, &slot))
+        return &c->items[slot - 1];
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        school_t *grown = realloc(c->items, sizeof *grown * cap);
+        if (!grown)
+            return NULL;
+        c->items = grown;
+        c->cap = cap;
+    }
+    if (school_get(r, &c->arena, id, &c->items[c->n]) != 1)
+        return NULL;
+    u64map_put(&c->index, (uint64_t)id, c->n + 1);
+    return &c->items[c->n++];
 }

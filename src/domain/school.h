@@ -12,6 +12,7 @@
 
 #include "core/arena.h"
 #include "core/str.h"
+#include "core/u64map.h"
 #include "store/store.h"
 
 typedef struct school {
@@ -38,5 +39,20 @@ int school_first(store_reader_t *r, arena_t *a, school_t *out);
 int school_list(store_reader_t *r, arena_t *a, school_t **out);
 /* Inserts; sets s->id. STORE_CONSTRAINT when the UAI exists. */
 int school_create(store_tx_t *tx, school_t *s);
+
+/* A worker's copy of the schools its pages show, emptied when the directory
+ * topic moves (imports, new schools): page headers need no query. */
+typedef struct school_cache {
+    u64map_t index; /* id -> slot + 1 */
+    school_t *items;
+    size_t n, cap;
+    arena_t arena;
+    uint64_t version;
+} school_cache_t;
+
+void school_cache_init(school_cache_t *c);
+void school_cache_dispose(school_cache_t *c);
+/* The school, or NULL if there is none with that id or the store failed. */
+const school_t *school_cache_get(school_cache_t *c, store_t *store, store_reader_t *r, int64_t id);
 
 #endif

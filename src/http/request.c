@@ -166,7 +166,19 @@ form_t *request_form(request_t *r)
     return form_csrf_ok(r, f) ? f : NULL;
 }
 
+static multipart_form_result_t *multipart_read(request_t *r, bool keep_on_size_error);
+
 multipart_form_result_t *request_multipart(request_t *r)
+{
+    return multipart_read(r, false);
+}
+
+multipart_form_result_t *request_multipart_keeping_text(request_t *r)
+{
+    return multipart_read(r, true);
+}
+
+static multipart_form_result_t *multipart_read(request_t *r, bool keep_on_size_error)
 {
     str_t content_type = request_header(r, "content-type");
     str_t charset;
@@ -204,11 +216,17 @@ multipart_form_result_t *request_multipart(request_t *r)
         bad_text(r, MSG_input_field_too_long, res->field);
         return NULL;
     case MPF_TOO_MANY_FILES:
-        respond_error(r, 413, MSG_error_too_many_files, NULL);
-        return NULL;
     case MPF_FILE_TOO_LARGE:
     case MPF_FILES_TOO_LARGE:
-        respond_error(r, 413, MSG_error_file_too_large, NULL);
+        /* The text fields read before the file at fault are handed back. */
+        if (keep_on_size_error && form_csrf_ok(r, &res->fields))
+            return res;
+        if (keep_on_size_error)
+            return NULL;
+        if (st == MPF_TOO_MANY_FILES)
+            respond_error(r, 413, MSG_error_too_many_files, NULL);
+        else
+            respond_error(r, 413, MSG_error_file_too_large, NULL);
         return NULL;
     case MPF_IO: {
         logq_t q;

@@ -71,6 +71,10 @@ form_t *request_form(request_t *r);
 /* Reads a multipart/form-data body (files to the data directory's tmp/). On bad
  * input answers 400/413/415 and returns NULL. */
 multipart_form_result_t *request_multipart(request_t *r);
+/* The same, except that a file too large or too many files does not answer: the
+ * result comes back with its status and the text fields read so far, so the
+ * handler can show the form again with what the person wrote. */
+multipart_form_result_t *request_multipart_keeping_text(request_t *r);
 /* Reads a JSON body (Content-Type application/json, at most max_json bytes,
  * UTF-8, no NUL, no duplicate keys). On bad input answers 400/413/415 and returns
  * NULL. The caller owns the reference (json_decref), registered on the arena. */

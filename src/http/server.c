@@ -566,6 +566,9 @@ int server_run(app_t *app)
         w->store_reader = app->store ? store_reader_open(app->store) : NULL;
         revocations_init(&w->revocations);
         principal_cache_init(&w->principals, 4096);
+        dayview_cache_init(&w->dayviews, app->config->class_view_cache);
+        personal_cache_init(&w->personal, app->config->class_view_cache ? 8192 : 0);
+        school_cache_init(&w->schools);
         app->workers[i] = w;
     }
     for (unsigned i = 0; i < app->nthreads; i++) {
@@ -598,6 +601,9 @@ int server_run(app_t *app)
         w->store_reader = NULL;
         revocations_dispose(&w->revocations);
         principal_cache_dispose(&w->principals);
+        dayview_cache_dispose(&w->dayviews);
+        personal_cache_dispose(&w->personal);
+        school_cache_dispose(&w->schools);
         accesslog_dispose(&w->accesslog);
         chunk_cache_dispose(&w->chunk_cache);
         if (w->deflate_ready)

@@ -16,6 +16,8 @@
 
 #include "auth/principal.h"
 #include "auth/revocation.h"
+#include "domain/dayview.h"
+#include "domain/school.h"
 #include "core/arena.h"
 #include "http/accesslog.h"
 #include "http/metrics.h"
@@ -46,6 +48,9 @@ typedef struct worker {
     struct store_reader *store_reader;
     revocations_t revocations;
     principal_cache_t principals;
+    dayview_cache_t dayviews;
+    personal_cache_t personal;
+    school_cache_t schools;
 
     uint64_t open_connections; /* mirrored in metrics for scrapes */
     uint64_t max_connections;

@@ -27,8 +27,11 @@ extern const size_t store_migrations_count;
 
 #define STMT_CACHE_SIZE 256 /* power of two */
 
+/* Statements are cached by their text (a copy is kept): most SQL is literal, but
+ * some is built per call (IN lists of variable length) in reused buffers. */
 typedef struct stmt_slot {
-    const char *sql; /* identity: SQL strings are literals */
+    char *sql;
+    uint64_t hash;
     sqlite3_stmt *stmt;
 } stmt_slot_t;
 
@@ -58,6 +61,7 @@ struct store {
 
     _Atomic uint64_t stat_jobs, stat_transactions, stat_failed;
     _Atomic uint64_t topic_version[STORE_TOPIC_COUNT];
+    _Atomic uint64_t key_version[STORE_KEY_SLOTS];
 };
 
 static void *writer_main(void *arg);
@@ -68,9 +72,14 @@ struct store_reader {
     conn_t conn;
 };
 
+#define TX_KEYS_MAX 64
+
 struct store_tx {
     conn_t *conn;
     unsigned touched; /* bit per store_topic_t, for the job being run */
+    /* key slots touched by the batch, raised after its COMMIT */
+    uint32_t keys[TX_KEYS_MAX];
+    unsigned nkeys, job_keys_start;
 };
 
 struct store_row {
@@ -138,9 +147,11 @@ static int conn_open(conn_t *c, const char *path, bool readonly, char *err, size
 
 static void conn_close(conn_t *c)
 {
-    for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
+    for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
         if (c->cache[i].stmt)
             sqlite3_finalize(c->cache[i].stmt);
+        free(c->cache[i].sql);
+    }
     if (c->db)
         sqlite3_close(c->db);
     memset(c, 0, sizeof *c);
@@ -151,20 +162,30 @@ static void conn_close(conn_t *c)
 static sqlite3_stmt *conn_prepare(conn_t *c, const char *sql, bool *failed)
 {
     *failed = false;
-    size_t h = ((uintptr_t)sql >> 4) & (STMT_CACHE_SIZE - 1);
+    uint64_t hash = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        hash = (hash ^ *p) * 1099511628211ULL;
+    size_t h = (size_t)(hash ^ (hash >> 32)) & (STMT_CACHE_SIZE - 1);
     for (size_t probe = 0; probe < STMT_CACHE_SIZE; probe++) {
         stmt_slot_t *slot = &c->cache[(h + probe) & (STMT_CACHE_SIZE - 1)];
-        if (slot->sql == sql)
+        if (slot->sql && slot->hash == hash && strcmp(slot->sql, sql) == 0)
             return slot->stmt;
         if (slot->sql == NULL) {
+            char *copy = strdup(sql);
+            if (!copy) {
+                *failed = true;
+                return NULL;
+            }
             sqlite3_stmt *st;
             if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
                 logq_t q1, q2;
                 LOG_ERROR("cannot prepare SQL", "error=\"%s\" sql=\"%.200s\"", logq(&q1, sqlite3_errmsg(c->db)), logq(&q2, sql));
                 *failed = true;
+                free(copy);
                 return NULL;
             }
-            slot->sql = sql;
+            slot->sql = copy;
+            slot->hash = hash;
             slot->stmt = st;
             return st;
         }
@@ -491,7 +512,7 @@ static void poll_topics(store_t *s)
 static void run_batch(store_t *s, store_job_t *batch)
 {
     conn_t *c = &s->writer;
-    store_tx_t tx = {c, 0};
+    store_tx_t tx = {.conn = c};
     unsigned touched = 0;
     int rc = exec_plain(c, "BEGIN IMMEDIATE");
     unsigned n = 0;
@@ -504,8 +525,10 @@ static void run_batch(store_t *s, store_job_t *batch)
                 continue;
             }
             tx.touched = 0;
+            tx.job_keys_start = tx.nkeys;
             j->status = j->fn(&tx, j->ud);
             if (j->status < 0) {
+                tx.nkeys = tx.job_keys_start;
                 exec_plain(c, "ROLLBACK TO job");
                 if (j->status != STORE_UNDONE)
                     atomic_fetch_add_explicit(&s->stat_failed, 1, memory_order_relaxed);
@@ -523,6 +546,9 @@ static void run_batch(store_t *s, store_job_t *batch)
             rc = STORE_ERROR;
         }
     }
+    if (rc == STORE_OK)
+        for (unsigned k = 0; k < tx.nkeys; k++)
+            atomic_fetch_add_explicit(&s->key_version[tx.keys[k]], 1, memory_order_release);
     if (rc != STORE_OK) {
         /* Nothing of this batch is durable: every job is told so. */
         for (store_job_t *j = batch; j; j = j->next)
@@ -655,6 +681,34 @@ void store_tx_touch(store_tx_t *tx, store_topic_t topic)
 uint64_t store_topic_version(store_t *s, store_topic_t topic)
 {
     return atomic_load_explicit(&s->topic_version[topic], memory_order_acquire);
+}
+
+static uint32_t key_slot(store_topic_t topic, uint64_t key)
+{
+    uint64_t z = key + 0x9e3779b97f4a7c15ULL * ((uint64_t)topic + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (uint32_t)((z ^ (z >> 31)) % STORE_KEY_SLOTS);
+}
+
+void store_tx_touch_key(store_tx_t *tx, store_topic_t topic, uint64_t key)
+{
+    uint32_t slot = key_slot(topic, key);
+    for (unsigned i = tx->job_keys_start; i < tx->nkeys; i++)
+        if (tx->keys[i] == slot)
+            return;
+    if (tx->nkeys == TX_KEYS_MAX) {
+        /* A write touching that many keys raises the whole topic. */
+        tx->touched |= 1u << topic;
+        return;
+    }
+    tx->keys[tx->nkeys++] = slot;
+}
+
+uint64_t store_key_version(store_t *s, store_topic_t topic, uint64_t key)
+{
+    return store_topic_version(s, topic) +
+           atomic_load_explicit(&s->key_version[key_slot(topic, key)], memory_order_acquire);
 }
 
 /* ---- helpers ---- */

@@ -146,10 +146,21 @@ int store_int(store_src_t src, const char *sql, const store_arg_t *args, size_t 
 typedef enum store_topic {
     STORE_TOPIC_DIRECTORY = 0, /* people, memberships, classes, links, teaching */
     STORE_TOPIC_SESSIONS,      /* epochs and revoked sessions */
+    STORE_TOPIC_SCHOOL_DAY,    /* timetable, cahier de textes, hand-ins, grades, attendance, news */
     STORE_TOPIC_COUNT
 } store_topic_t;
 void store_tx_touch(store_tx_t *tx, store_topic_t topic);
 uint64_t store_topic_version(store_t *s, store_topic_t topic);
+
+/* Keyed versions, for caches of one class's data: a write marks the keys it
+ * changed (store_tx_touch_key), and after its COMMIT, before its acknowledgement,
+ * each key's version rises in memory. Keys share STORE_KEY_SLOTS counters (a
+ * collision only costs a spurious miss). store_key_version adds the topic's
+ * version, so a change another process made to the topic (it raises the topic,
+ * not keys) invalidates every key of it. */
+#define STORE_KEY_SLOTS 4096
+void store_tx_touch_key(store_tx_t *tx, store_topic_t topic, uint64_t key);
+uint64_t store_key_version(store_t *s, store_topic_t topic, uint64_t key);
 
 #define STORE_ARGS(...) ((const store_arg_t[]){__VA_ARGS__}), (sizeof((const store_arg_t[]){__VA_ARGS__}) / sizeof(store_arg_t))
 #define STORE_NO_ARGS NULL, 0

@@ -7,6 +7,7 @@
 #include "http/cookie.h"
 #include "http/response.h"
 #include "web/page.h"
+#include "web/schoolday.h"
 #include "web/template.h"
 
 /* A signed-in person's starting page: what their roles give them. */
@@ -16,10 +17,10 @@ static void dashboard(request_t *r, const principal_t *p)
     store_reader_t *rd = r->worker->store_reader;
     if (principal_has_any_role(p, ROLE_PUPIL)) {
         value_t *pv = value_set_map(v, "pupil");
-        class_info_t c;
-        if (p->pupil_class_id && class_get(STORE_READER(rd), &r->arena, p->pupil_class_id, &c) == 1) {
-            value_set_int(pv, "class_id", c.id);
-            value_set_str(pv, "class_name", c.name);
+        const learner_t *self = principal_learner(p, p->person_id);
+        if (self && self->class_id) {
+            value_set_int(pv, "class_id", self->class_id);
+            value_set_str(pv, "class_name", self->class_name);
         }
     }
     if (p->nchildren) {
@@ -44,12 +45,20 @@ static void dashboard(request_t *r, const principal_t *p)
         value_t *list = value_set_list(v, "teaching");
         for (int i = 0; i < n; i++) {
             value_t *m = value_map(&r->arena);
+            value_set_int(m, "id", t[i].id);
             value_set_int(m, "class_id", t[i].class_id);
             value_set_str(m, "target_name", t[i].target_name);
             value_set_str(m, "subject_name", t[i].subject_name);
             value_push(list, m);
         }
     }
+    if (!schoolday_dashboard(r, p, v)) {
+        respond_error(r, 503, MSG_error_unavailable, NULL);
+        return;
+    }
+    /* A pupil ticks their own homework; a parent reads it. */
+    value_set_bool(v, "can_tick", principal_has_any_role(p, ROLE_PUPIL));
+    value_set_cstr(v, "next", "/");
     for (int i = 0; i < p->nroles; i++) {
         policy_target_t t = policy_target_school(p->roles[i].school_id);
         if (policy_allows(p, POLICY_SCHOOL_DIRECTORY, &t)) {

@@ -66,13 +66,17 @@ static void add_user(request_t *r, value_t *site)
 
 static void add_school(request_t *r, value_t *site)
 {
-    school_t s;
+    school_t first;
+    const school_t *sp = NULL;
     const principal_t *p = request_principal(r);
     int64_t school_id = p ? principal_main_school(p) : 0;
-    int rc = school_id ? school_get(r->worker->store_reader, &r->arena, school_id, &s)
-                       : school_first(r->worker->store_reader, &r->arena, &s);
-    if (rc != 1)
+    if (school_id)
+        sp = school_cache_get(&r->worker->schools, r->app->store, r->worker->store_reader, school_id);
+    else if (school_first(r->worker->store_reader, &r->arena, &first) == 1)
+        sp = &first;
+    if (!sp)
         return;
+    school_t s = *sp;
     value_t *v = value_set_map(site, "school");
     value_set_int(v, "id", s.id);
     value_set_str(v, "uai", s.uai);

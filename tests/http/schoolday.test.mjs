@@ -1,0 +1,220 @@
+// The school day over HTTP: today, the week, the cahier de textes, hand-ins and
+// the calendar feed, for each role, with someone else's ids and bad input.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, signIn, cli, Visitor } from './lib/server.mjs';
+
+let s, pupil, parent, teacher, hugo;
+let leaId, hugoId, mathsTeaching;
+
+function must(re, text, what) {
+  const m = text.match(re);
+  if (!m) throw new Error(`${what} not found in ${text.slice(0, 400)}`);
+  return m[1];
+}
+
+// A multipart form as a browser sends it; files: [{ name, type, data }].
+async function multipart(v, path, fields, files = []) {
+  const fd = new FormData();
+  fd.append('_csrf', v.csrf);
+  for (const [k, val] of Object.entries(fields)) fd.append(k, val);
+  for (const f of files) fd.append('files', new Blob([f.data], { type: f.type }), f.name);
+  const res = await fetch(v.url + path, { method: 'POST', body: fd, redirect: 'manual', headers: { cookie: v.cookieHeader() } });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+before(async () => {
+  s = await startServer();
+  const r = cli(s, ['user', 'password', 'hugo.martin'], { input: 'hugo-password-1\n' });
+  assert.equal(r.code, 0, r.stderr);
+  pupil = await signIn(s.url, 'demo.eleve');
+  parent = await signIn(s.url, 'demo.parent');
+  teacher = await signIn(s.url, 'demo.prof');
+  hugo = await signIn(s.url, 'hugo.martin', 'hugo-password-1');
+  const me = await pupil.json('GET', '/api/v1/me');
+  leaId = me.data.id;
+  hugoId = (await hugo.json('GET', '/api/v1/me')).data.id;
+  const home = await teacher.get('/');
+  mathsTeaching = must(/href="\/teaching\/(\d+)">5e B · Mathématiques/, home.text, "the 5e B maths teaching link");
+});
+
+after(async () => { await s.stop(); });
+
+test('a pupil sees the next school day and the homework due this week', async () => {
+  const r = await pupil.get('/');
+  assert.equal(r.status, 200);
+  assert.match(r.text, /id="day-heading">(Aujourd'hui|Prochain jour de cours)/);
+  assert.match(r.text, /class="lesson/);
+  assert.match(r.text, /Mathématiques/);
+  assert.match(r.text, /action="\/homework\/\d+\/done"/, 'a pupil can tick homework');
+});
+
+test('a parent sees the chosen child\'s day and cannot tick for them', async () => {
+  const r = await parent.get('/');
+  assert.equal(r.status, 200);
+  assert.match(r.text, /id="day-heading"/);
+  assert.doesNotMatch(r.text, /action="\/homework\/\d+\/done"/);
+  const week = await parent.get(`/timetable?pupil=${leaId}`);
+  assert.equal(week.status, 200);
+  assert.match(week.text, /class="lesson/);
+});
+
+test('nobody reads another pupil\'s day; bad weeks are refused', async () => {
+  assert.equal((await pupil.get(`/timetable?pupil=${hugoId}`)).status, 403);
+  assert.equal((await hugo.get(`/homework?pupil=${leaId}`)).status, 403);
+  assert.equal((await pupil.get('/timetable?pupil=999999')).status, 404);
+  assert.equal((await pupil.get('/timetable?pupil=abc')).status, 400);
+  const bad = await pupil.get('/timetable?week=2026-02-30');
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /week/);
+  // the parent follows both children
+  assert.equal((await parent.get(`/homework?pupil=${hugoId}`)).status, 200);
+});
+
+test('a week shows changes; a class\'s week is for its members', async () => {
+  const week = await pupil.get('/timetable');
+  assert.equal(week.status, 200);
+  const next = must(/href="\?week=([0-9-]+)[^"]*" rel="next"/, week.text, 'next week link');
+  assert.equal((await pupil.get(`/timetable?week=${next}`)).status, 200);
+  const classId = must(/href="\/classes\/(\d+)\/timetable"/, (await pupil.get('/')).text, 'class timetable link');
+  assert.equal((await pupil.get(`/classes/${classId}/timetable`)).status, 200);
+  assert.equal((await hugo.get(`/classes/${classId}/timetable`)).status, 403);
+  assert.equal((await teacher.get(`/classes/${classId}/timetable`)).status, 200);
+});
+
+test('a teacher writes a lesson with homework; bad input keeps what was typed', async () => {
+  const page = await teacher.get(`/teaching/${mathsTeaching}`);
+  assert.equal(page.status, 200);
+  const bad = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+    date: '2026-13-01', title: 'Les fractions égyptiennes', content: 'Texte à garder', publish: '1' });
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /Les fractions égyptiennes/);
+  assert.match(bad.text, /Texte à garder/);
+  const badLink = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+    date: '2026-11-20', title: 'Liens', links: 'javascript:alert(1)', publish: '1' });
+  assert.equal(badLink.status, 400);
+  const badDue = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+    date: '2026-11-20', title: 'Devoir', hw_title: 'Exercice', hw_due: '2026-11-19', publish: '1' });
+  assert.equal(badDue.status, 400, 'due before given');
+  const badMinutes = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+    date: '2026-11-20', title: 'Devoir', hw_title: 'Exercice', hw_due: '2026-11-27', hw_minutes: '9999' });
+  assert.equal(badMinutes.status, 400);
+  const today = new Date().toISOString().slice(0, 10);
+  const due = new Date(Date.now() + 3 * 86400e3).toISOString().slice(0, 10);
+  const ok = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+    date: today, title: 'Séance test', content: 'Contenu', publish: '1',
+    hw_title: 'Rendre la fiche test', hw_due: due, hw_minutes: '30', hw_hand_in: '1' });
+  assert.equal(ok.status, 303, ok.text.slice(0, 300));
+  // the pupil sees it at once: the class's cached view was invalidated by the write
+  const home = await pupil.get('/');
+  assert.match(home.text, /Rendre la fiche test/);
+  const draft = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+    date: today, title: 'Brouillon secret', hw_title: 'Devoir brouillon', hw_due: due });
+  assert.equal(draft.status, 303);
+  assert.doesNotMatch((await pupil.get('/homework')).text, /Brouillon secret|Devoir brouillon/);
+});
+
+test('teachers and pupils are refused teachings that are not theirs', async () => {
+  const other = Number(mathsTeaching) + 1;
+  const r = await teacher.get(`/teaching/${other}`);
+  assert.ok([403, 200].includes(r.status));
+  if (r.status === 200) return; // the same teacher teaches it: nothing to refuse
+  assert.equal((await teacher.post(`/teaching/${other}/lessons`, { date: '2026-11-20', title: 'x' })).status, 403);
+  assert.equal((await pupil.get(`/teaching/${mathsTeaching}`)).status, 403);
+  assert.equal((await parent.post(`/teaching/${mathsTeaching}/lessons`, { date: '2026-11-20', title: 'x' })).status, 403);
+  assert.equal((await teacher.get('/teaching/999999')).status, 404);
+});
+
+test('hand-in: files checked by content, text kept on refusal, teacher returns it', async () => {
+  const home = await pupil.get('/');
+  const hw = must(/href="\/homework\/(\d+)">Rendre la fiche test/, home.text, 'the new homework');
+  const page = await pupil.get(`/homework/${hw}`);
+  assert.equal(page.status, 200);
+  assert.match(page.text, /enctype="multipart\/form-data"/);
+  // an HTML file named .pdf is refused; the text comes back
+  const disguised = await multipart(pupil, `/homework/${hw}/hand-in`, { text: 'Mon texte précieux' },
+    [{ name: 'devoir.pdf', type: 'application/pdf', data: '<html><script>alert(1)</script></html>' }]);
+  assert.equal(disguised.status, 415);
+  assert.match(disguised.text, /Mon texte précieux/);
+  // nothing at all is refused
+  const empty = await multipart(pupil, `/homework/${hw}/hand-in`, { text: '   ' });
+  assert.equal(empty.status, 400);
+  // a real PDF is accepted
+  const ok = await multipart(pupil, `/homework/${hw}/hand-in`, { text: 'Ma réponse' },
+    [{ name: 'devoir.pdf', type: 'application/octet-stream', data: '%PDF-1.4\n1 0 obj\n<<>>\nendobj\n' }]);
+  assert.equal(ok.status, 303, ok.text.slice(0, 300));
+  const mine = await pupil.get(`/homework/${hw}`);
+  assert.match(mine.text, /reçu le/);
+  const fileId = must(/href="\/files\/([0-9a-f]{32})"/, mine.text, 'the stored file');
+  const file = await fetch(`${s.url}/files/${fileId}`, { headers: { cookie: pupil.cookieHeader() } });
+  assert.equal(file.status, 200);
+  assert.equal(file.headers.get('content-type'), 'application/pdf');
+  assert.equal(file.headers.get('x-content-type-options'), 'nosniff');
+  assert.match(file.headers.get('content-disposition'), /^attachment/);
+  // the mother may read it; another pupil may not even learn it exists
+  assert.equal((await fetch(`${s.url}/files/${fileId}`, { headers: { cookie: parent.cookieHeader() } })).status, 200);
+  assert.equal((await fetch(`${s.url}/files/${fileId}`, { headers: { cookie: hugo.cookieHeader() } })).status, 404);
+  // another class's pupil cannot hand in
+  await hugo.get('/');
+  const foreign = await multipart(hugo, `/homework/${hw}/hand-in`, { text: 'intrus' });
+  assert.equal(foreign.status, 403);
+  // the teacher sees it, downloads everything, returns it
+  const t = await teacher.get(`/homework/${hw}`);
+  assert.match(t.text, /Copies rendues : 1/);
+  const zip = await fetch(`${s.url}/homework/${hw}/archive`, { headers: { cookie: teacher.cookieHeader() } });
+  assert.equal(zip.status, 200);
+  const bytes = new Uint8Array(await zip.arrayBuffer());
+  assert.deepEqual([...bytes.slice(0, 4)], [0x50, 0x4b, 0x03, 0x04]);
+  assert.equal((await fetch(`${s.url}/homework/${hw}/archive`, { headers: { cookie: pupil.cookieHeader() } })).status, 403);
+  const sub = must(/action="\/submissions\/(\d+)\/return"/, t.text, 'the return form');
+  assert.equal((await teacher.post(`/submissions/${sub}/return`, { feedback: 'Bien', mark: '25' })).status, 400);
+  assert.equal((await teacher.post(`/submissions/${sub}/return`, { feedback: 'Bien', mark: 'abc' })).status, 400);
+  assert.equal((await pupil.post(`/submissions/${sub}/return`, { feedback: 'moi', mark: '20' })).status, 403);
+  assert.equal((await teacher.post(`/submissions/${sub}/return`, { feedback: 'Très bien', mark: '16,5' })).status, 303);
+  const back = await pupil.get(`/homework/${hw}`);
+  assert.match(back.text, /Très bien/);
+  assert.match(back.text, /16\.5\/20/);
+  // returned: no more hand-ins
+  const again = await multipart(pupil, `/homework/${hw}/hand-in`, { text: 'encore' });
+  assert.equal(again.status, 409);
+  assert.match(again.text, /encore/);
+});
+
+test('ticking homework done is the pupil\'s own', async () => {
+  const home = await pupil.get('/');
+  const hw = must(/action="\/homework\/(\d+)\/done"/, home.text, 'a tick form');
+  assert.equal((await pupil.post(`/homework/${hw}/done`, { done: '1', next: '/' })).status, 303);
+  assert.match((await pupil.get('/')).text, new RegExp(`action="/homework/${hw}/done"[\\s\\S]*?name="done" value="0"`));
+  assert.equal((await pupil.post(`/homework/${hw}/done`, { done: 'maybe' })).status, 400);
+  assert.equal((await parent.post(`/homework/${hw}/done`, { done: '1' })).status, 403);
+  assert.equal((await hugo.post(`/homework/${hw}/done`, { done: '1' })).status, 403);
+  assert.equal((await pupil.post('/homework/999999/done', { done: '1' })).status, 404);
+});
+
+test('calendar feed: a secret URL serving RFC 5545, revocable', async () => {
+  const made = await pupil.post('/me/calendar', {});
+  assert.equal(made.status, 200);
+  const path = must(/value="https?:\/\/[^/"]+(\/calendar\/[0-9a-f]{48}\.ics)"/, made.text, 'the feed URL');
+  const ics = await fetch(s.url + path);
+  assert.equal(ics.status, 200);
+  assert.match(ics.headers.get('content-type'), /^text\/calendar/);
+  const body = await ics.text();
+  assert.match(body, /^BEGIN:VCALENDAR\r\nVERSION:2\.0\r\n/);
+  assert.match(body, /BEGIN:VEVENT\r\nUID:[^\r]+\r\nDTSTAMP:\d{8}T\d{6}Z\r\nDTSTART:\d{8}T\d{6}Z\r\n/);
+  assert.match(body, /END:VCALENDAR\r\n$/);
+  for (const line of body.split('\r\n')) assert.ok(Buffer.byteLength(line) <= 75, `line too long: ${line}`);
+  assert.equal((await fetch(s.url + '/calendar/' + '0'.repeat(48) + '.ics')).status, 404);
+  assert.equal((await fetch(s.url + '/calendar/short.ics')).status, 404);
+  assert.equal((await pupil.post('/me/calendar/revoke', {})).status, 200);
+  assert.equal((await fetch(s.url + path)).status, 404);
+  assert.notEqual((await new Visitor(s.url).post('/me/calendar', {})).status, 200, 'not signed in');
+});
+
+test('pages stay light: the pupil\'s today page is under 15 KB compressed', async () => {
+  const res = await fetch(s.url + '/', { headers: { cookie: pupil.cookieHeader() } });
+  assert.equal(res.status, 200);
+  const html = Buffer.from(await res.arrayBuffer());
+  const { gzipSync } = await import('node:zlib');
+  assert.ok(html.length > 2000, 'a real page');
+  assert.ok(gzipSync(html).length < 15 * 1024, `compressed ${gzipSync(html).length} bytes`);
+});
