@@ -128,6 +128,7 @@ static int build_routes(app_t *app)
         news_register_routes(app->router, err, sizeof err) != 0 ||
         schoolday_register_routes(app->router, err, sizeof err) != 0 ||
         notebook_register_routes(app->router, err, sizeof err) != 0 ||
+        schoolday_api_register_routes(app->router, err, sizeof err) != 0 ||
         api_register_routes(app->router, err, sizeof err) != 0 ||
         api_auth_register_routes(app->router, err, sizeof err) != 0) {
         logq_t q;

@@ -30,6 +30,13 @@ static void api_index(request_t *r)
     value_set_cstr(links, "schools", "/api/v1/schools");
     value_set_cstr(links, "login", "/api/v1/login");
     value_set_cstr(links, "me", "/api/v1/me");
+    value_set_cstr(links, "today", "/api/v1/today");
+    value_set_cstr(links, "timetable", "/api/v1/timetable");
+    value_set_cstr(links, "homework", "/api/v1/homework");
+    value_set_cstr(links, "grades", "/api/v1/grades");
+    value_set_cstr(links, "attendance", "/api/v1/attendance");
+    value_set_cstr(links, "news", "/api/v1/news");
+    value_set_cstr(links, "openapi", "/api/v1/openapi.json");
     respond_json(r, 200, root);
 }
 

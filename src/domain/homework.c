@@ -563,3 +563,52 @@ int submission_return(store_tx_t *tx, const teaching_t *t, int64_t submission_id
     store_tx_touch_key(tx, STORE_TOPIC_SCHOOL_DAY, pupil_day_key(pupil));
     return STORE_OK;
 }
+
+int lesson_attach(store_tx_t *tx, const teaching_t *t, int64_t lesson_id, int64_t owner, const stored_file_t *files,
+                  int nfiles)
+{
+    for (int i = 0; i < nfiles; i++) {
+        int rc = files_insert(tx, t->school_id, owner, &files[i]);
+        if (rc == STORE_OK)
+            rc = store_tx_exec(tx, "INSERT INTO lesson_files (lesson_id, file_id) VALUES (?, ?)",
+                               STORE_ARGS(SA_INT(lesson_id), SA_CSTR(files[i].id)));
+        if (rc != STORE_OK)
+            return rc;
+    }
+    if (nfiles)
+        school_day_touch(tx, t);
+    return STORE_OK;
+}
+
+static void fill_lesson_file(arena_t *a, const store_row_t *row, void *item)
+{
+    lesson_file_t *lf = item;
+    lf->lesson_id = store_row_int(row, 0);
+    str_t id = store_row_text(row, 1);
+    snprintf(lf->file.id, sizeof lf->file.id, "%.*s", (int)id.len, id.ptr);
+    lf->file.name = store_row_text_copy(row, 2, a);
+    lf->file.content_type = store_row_text_copy(row, 3, a).ptr;
+    lf->file.size = store_row_int(row, 4);
+}
+
+int lesson_files_between(store_src_t src, arena_t *a, const teaching_t *t, int nt, date_t from, date_t to,
+                         lesson_file_t **out)
+{
+    *out = NULL;
+    if (nt <= 0)
+        return 0;
+    char f[11], e[11], sql[1600];
+    date_format_iso(from, f);
+    date_format_iso(to, e);
+    store_arg_t args[TEACHINGS_MAX + 2];
+    size_t n = 0;
+    int len = snprintf(sql, sizeof sql,
+                       "SELECT lf.lesson_id, fi.id, fi.name, fi.content_type, fi.size FROM lesson_files lf "
+                       "JOIN files fi ON fi.id = lf.file_id JOIN lessons x ON x.id = lf.lesson_id "
+                       "WHERE x.on_date >= ? AND x.on_date <= ?");
+    args[n++] = SA_CSTR(f);
+    args[n++] = SA_CSTR(e);
+    len += teaching_in(sql + len, sizeof sql - (size_t)len, t, nt, args, &n);
+    snprintf(sql + len, sizeof sql - (size_t)len, " ORDER BY fi.name");
+    return store_list(src, a, sql, args, n, sizeof **out, fill_lesson_file, (void **)out);
+}

@@ -102,6 +102,17 @@ int lessons_between(store_src_t src, arena_t *a, const teaching_t *t, int nt, da
  * whether that pupil ticked it done or handed it in. */
 int homework_due_between(store_src_t src, arena_t *a, const teaching_t *t, int nt, date_t from, date_t to,
                          int64_t now, bool with_drafts, int64_t pupil_id, homework_item_t **out);
+/* Attaches stored files to a lesson (their rows inserted here). */
+int lesson_attach(store_tx_t *tx, const teaching_t *t, int64_t lesson_id, int64_t owner, const stored_file_t *files,
+                  int nfiles);
+typedef struct lesson_file {
+    int64_t lesson_id;
+    stored_file_t file;
+} lesson_file_t;
+/* Files of the teachings' lessons between two dates. */
+int lesson_files_between(store_src_t src, arena_t *a, const teaching_t *t, int nt, date_t from, date_t to,
+                         lesson_file_t **out);
+
 /* Homework given in a lesson. */
 int homework_of_lesson(store_src_t src, arena_t *a, int64_t lesson_id, homework_item_t **out);
 

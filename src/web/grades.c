@@ -548,7 +548,6 @@ static void render_evaluation(request_t *r, const principal_t *p, const grades_e
                     value_set_cstr(row, "error", typed->comment_only
                                                      ? msg(r, MSG_grades_error_comment_without_status)
                                                      : grades_error_message(r, typed->err, e->scale));
-                    value_set_cstr(row, "row_class", "error");
                 }
             } else if (m) {
                 value_set(row, "statuses", status_options(r, str_from(grade_status_code(m->status))));

@@ -109,6 +109,20 @@ static void notebook_page(request_t *r, const teaching_t *t, int status, const l
             value_set_str(m, "name", mine[i].target_name);
             value_push(others, m);
         }
+    /* the next two weeks' lessons, each with its change (or a form to make one) */
+    timetable_entry_t *up;
+    int nu = timetable_range(src, &r->arena, t->school_id, t, 1, today, 14, &up);
+    if (nu < 0) {
+        unavailable(r);
+        return;
+    }
+    value_t *ul = value_set_list(v, "upcoming");
+    for (int i = 0; i < nu; i++) {
+        value_t *m = entry_value(r, &up[i]);
+        value_set_cstr(m, "day", day_label(r, up[i].on));
+        value_set_int(m, "change_id", up[i].change_id);
+        value_push(ul, m);
+    }
     value_t *f = value_set_map(v, "form");
     value_set_cstr(f, "date", form && form->date.ptr ? arena_strndup(&r->arena, form->date.ptr, form->date.len)
                                                       : iso(r, today));
@@ -149,12 +163,17 @@ typedef struct lesson_job {
     lesson_form_t form;
     char err[160];
     int64_t lesson_id;
+    stored_file_t files[SUBMISSION_FILES_MAX];
+    int nfiles;
+    const char *data_dir;
 } lesson_job_t;
 
 static int lesson_write(store_tx_t *tx, void *ud)
 {
     lesson_job_t *j = ud;
     int rc = lesson_save(tx, &j->teaching, 0, &j->lesson, j->author, &j->lesson_id, j->err, sizeof j->err);
+    if (rc == STORE_OK)
+        rc = lesson_attach(tx, &j->teaching, j->lesson_id, j->author, j->files, j->nfiles);
     if (rc != STORE_OK || !j->with_homework)
         return rc;
     j->homework.lesson_id = j->lesson_id;
@@ -164,6 +183,9 @@ static int lesson_write(store_tx_t *tx, void *ud)
 static void lesson_written(request_t *r, void *ud, int status)
 {
     lesson_job_t *j = ud;
+    if (status < 0)
+        for (int i = 0; i < j->nfiles; i++)
+            files_discard(j->data_dir, j->files[i].id);
     if (status == HOMEWORK_INVALID) {
         j->form.error = j->err;
         notebook_page(r, &j->teaching, 400, &j->form);
@@ -193,9 +215,13 @@ static void lesson_create(request_t *r)
 {
     lesson_job_t *j = arena_alloc(&r->arena, sizeof *j);
     memset(j, 0, sizeof *j);
-    form_t *f = request_form(r);
-    if (!f || !load_teaching(r, request_param_int(r, "id"), POLICY_TEACHING_WRITE, &j->teaching))
+    if (!load_teaching(r, request_param_int(r, "id"), POLICY_TEACHING_WRITE, &j->teaching))
         return;
+    /* attachments come with the lesson: the form is multipart */
+    multipart_form_result_t *mp = request_multipart(r);
+    if (!mp)
+        return;
+    form_t *f = &mp->fields;
     lesson_form_t *lf = &j->form;
     lf->date = form_get(f, "date");
     lf->title = form_get(f, "title");
@@ -233,8 +259,38 @@ static void lesson_create(request_t *r)
                                          .minutes = minutes, .hand_in = lf->hw_hand_in.ptr != NULL,
                                          .publish = j->lesson.publish};
     }
-    if (request_store_write(r, lesson_write, j, lesson_written) != 0)
+    j->data_dir = r->app->config->data_dir;
+    for (upload_t *u = mp->uploads; u; u = u->next) {
+        if (u->size == 0 && (!u->filename.ptr || u->filename.len == 0))
+            continue;
+        int rc = j->nfiles < SUBMISSION_FILES_MAX
+                     ? files_adopt(&r->arena, j->data_dir, u->path, u->filename, &j->files[j->nfiles])
+                     : -3;
+        if (rc == 0) {
+            upload_claim(u);
+            j->nfiles++;
+            continue;
+        }
+        for (int i = 0; i < j->nfiles; i++)
+            files_discard(j->data_dir, j->files[i].id);
+        if (rc == -2) {
+            respond_error(r, 500, MSG_error_internal, NULL);
+            return;
+        }
+        buf_t b;
+        buf_init(&b, &r->arena, 128);
+        const char *args[1] = {u->filename.ptr ? arena_strndup(&r->arena, u->filename.ptr, u->filename.len) : ""};
+        i18n_format(&b, (lang_id_t)r->lang, rc == -3 ? MSG_error_too_many_files : MSG_notebook_file_refused, args, 1);
+        buf_putc(&b, '\0');
+        lf->error = b.data;
+        notebook_page(r, &j->teaching, rc == -3 ? 413 : 415, lf);
+        return;
+    }
+    if (request_store_write(r, lesson_write, j, lesson_written) != 0) {
+        for (int i = 0; i < j->nfiles; i++)
+            files_discard(j->data_dir, j->files[i].id);
         unavailable(r);
+    }
 }
 
 /* POST /lessons/{id}/publish and /lessons/{id}/copy */
@@ -826,10 +882,105 @@ static void homework_archive(request_t *r)
     respond_body(r, 200, "application/zip", buf_str(&zip));
 }
 
+/* ---- timetable changes from the notebook page ---- */
+
+typedef struct change_form_job {
+    teaching_t teaching;
+    timetable_change_t change;
+    int64_t by, remove_id;
+    char err[160];
+    int removed;
+} change_form_job_t;
+
+static int change_form_write(store_tx_t *tx, void *ud)
+{
+    change_form_job_t *j = ud;
+    if (j->remove_id) {
+        j->removed = timetable_change_remove(tx, &j->teaching, j->remove_id);
+        return j->removed < 0 ? j->removed : STORE_OK;
+    }
+    return timetable_change_add(tx, &j->teaching, &j->change, j->by, NULL, j->err, sizeof j->err);
+}
+
+static void change_form_done(request_t *r, void *ud, int status)
+{
+    change_form_job_t *j = ud;
+    if (status == TIMETABLE_INVALID) {
+        respond_error(r, 400, MSG_error_bad_input, j->err);
+        return;
+    }
+    if (status < 0) {
+        unavailable(r);
+        return;
+    }
+    if (j->remove_id && j->removed == 0) {
+        respond_error(r, 404, MSG_error_not_found, NULL);
+        return;
+    }
+    respond_redirect(r, 303, str_from(arena_printf(&r->arena, "/teaching/%lld#upcoming", (long long)j->teaching.id)));
+}
+
+/* POST /teaching/{id}/changes: slot, date, kind, room, note, starts, ends */
+static void change_create(request_t *r)
+{
+    change_form_job_t *j = arena_alloc(&r->arena, sizeof *j);
+    memset(j, 0, sizeof *j);
+    form_t *f = request_form(r);
+    if (!f || !load_teaching(r, request_param_int(r, "id"), POLICY_TEACHING_WRITE, &j->teaching))
+        return;
+    static const struct {
+        const char *code;
+        lesson_status_t kind;
+    } kinds[] = {{"cancelled", LESSON_CANCELLED}, {"teacher_absent", LESSON_TEACHER_ABSENT},
+                 {"room_change", LESSON_ROOM_CHANGED}, {"moved", LESSON_MOVED}};
+    str_t kind = form_get(f, "kind");
+    bool known = false;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (kind.ptr && str_eq_cstr(kind, kinds[i].code)) {
+            j->change.kind = kinds[i].kind;
+            known = true;
+        }
+    int64_t slot = 0;
+    str_t slot_s = form_get(f, "slot"), date = form_get(f, "date");
+    if (!known || !slot_s.ptr || !str_to_i64(slot_s, &slot) || !date.ptr || !date_parse_iso(date, &j->change.on)) {
+        respond_error(r, 400, MSG_error_bad_input, "slot, date, kind");
+        return;
+    }
+    j->change.slot_id = slot;
+    str_t starts = form_get(f, "starts"), ends = form_get(f, "ends");
+    j->change.starts_min = starts.ptr && starts.len ? timetable_parse_time(starts) : -1;
+    j->change.ends_min = ends.ptr && ends.len ? timetable_parse_time(ends) : -1;
+    j->change.room = form_get(f, "room");
+    j->change.note = form_get(f, "note");
+    if (!j->change.room.ptr)
+        j->change.room = STR("");
+    if (!j->change.note.ptr)
+        j->change.note = STR("");
+    j->by = request_principal(r)->person_id;
+    if (request_store_write(r, change_form_write, j, change_form_done) != 0)
+        unavailable(r);
+}
+
+/* POST /teaching/{id}/changes/{change:int}/remove */
+static void change_remove(request_t *r)
+{
+    change_form_job_t *j = arena_alloc(&r->arena, sizeof *j);
+    memset(j, 0, sizeof *j);
+    form_t *f = request_form(r);
+    if (!f || !load_teaching(r, request_param_int(r, "id"), POLICY_TEACHING_WRITE, &j->teaching))
+        return;
+    j->remove_id = request_param_int(r, "change");
+    if (request_store_write(r, change_form_write, j, change_form_done) != 0)
+        unavailable(r);
+}
+
 int notebook_register_routes(router_t *router, char *err, size_t errlen)
 {
     if (!router_add(router, "GET", "/teaching/{id:int}", HANDLER(teaching_page), NULL, 0, err, errlen) ||
         !router_add(router, "POST", "/teaching/{id:int}/lessons", HANDLER(lesson_create), NULL, 0, err, errlen) ||
+        !router_add(router, "POST", "/teaching/{id:int}/changes", HANDLER(change_create), NULL, 0, err, errlen) ||
+        !router_add(router, "POST", "/teaching/{id:int}/changes/{change:int}/remove", HANDLER(change_remove), NULL, 0,
+                    err, errlen) ||
         !router_add(router, "POST", "/lessons/{id:int}/publish", HANDLER(lesson_publish), NULL, 0, err, errlen) ||
         !router_add(router, "POST", "/lessons/{id:int}/copy", HANDLER(lesson_copy_to), NULL, 0, err, errlen) ||
         !router_add(router, "GET", "/homework/{id:int}", HANDLER(homework_page), NULL, 0, err, errlen) ||

@@ -58,6 +58,8 @@ static void add_user(request_t *r, value_t *site)
     value_set_str(u, "login", p->login);
     value_set_str(u, "first_name", p->first_name);
     value_set_str(u, "last_name", p->last_name);
+    value_set_bool(u, "follows_pupil", p->nlearners > 0);
+    value_set_bool(u, "teacher", principal_has_any_role(p, ROLE_TEACHER));
     int64_t school = principal_main_school(p);
     policy_target_t t = policy_target_school(school);
     if (school && policy_allows(p, POLICY_SCHOOL_DIRECTORY, &t))

@@ -8,7 +8,10 @@
 
 #include "auth/policy.h"
 #include "core/log.h"
+#include "domain/attendance.h"
 #include "domain/dayview.h"
+#include "domain/grades.h"
+#include "domain/news.h"
 #include "http/async.h"
 #include "http/identity.h"
 #include "http/response.h"
@@ -258,6 +261,46 @@ static bool learner_view(request_t *r, const learner_t *l, value_t *v)
     for (int i = 0; i < day.nentries; i++)
         if (date_compare(day.entries[i].on, shown) == 0)
             value_push(lessons, entry_value(r, &day.entries[i]));
+    store_src_t src = STORE_READER(r->worker->store_reader);
+    /* new marks of the last two weeks */
+    recent_mark_t *marks;
+    int nm = grades_recent(src, &r->arena, l->pupil_id, clock_now() - 14 * 24 * 3600, 5, &marks);
+    if (nm < 0)
+        return false;
+    value_t *ml = value_set_list(v, "marks");
+    for (int i = 0; i < nm; i++) {
+        value_t *m = value_map(&r->arena);
+        value_set_str(m, "subject", marks[i].subject_name);
+        value_set_str(m, "title", marks[i].title);
+        value_set_cstr(m, "day", day_label(r, marks[i].on));
+        const char *shown;
+        switch (marks[i].status) {
+        case GRADE_MARK:
+            shown = arena_printf(&r->arena, "%g/%g", marks[i].value, marks[i].scale);
+            break;
+        case GRADE_ABSENT:
+            shown = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_absent);
+            break;
+        case GRADE_EXEMPT:
+            shown = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_exempt);
+            break;
+        default:
+            shown = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_not_handed_in);
+            break;
+        }
+        value_set_cstr(m, "mark", shown);
+        value_push(ml, m);
+    }
+    /* absences not justified yet (the last four weeks) */
+    absence_t *abs;
+    int na = attendance_recent(src, &r->arena, l->pupil_id, date_add_days(today, -28), &abs);
+    if (na < 0)
+        return false;
+    int unjustified = 0;
+    for (int i = 0; i < na; i++)
+        if (abs[i].status == ABSENCE_UNJUSTIFIED || abs[i].status == ABSENCE_REFUSED)
+            unjustified++;
+    value_set_int(v, "unjustified", unjustified);
     value_t *hw = value_set_list(v, "homework");
     date_t until = date_add_days(today, 7);
     int count = 0;
@@ -280,6 +323,19 @@ bool schoolday_dashboard(request_t *r, const principal_t *p, value_t *v)
         l = principal_learner(p, request_current_child(r));
     if (l && !learner_view(r, l, value_set_map(v, "day")))
         return false;
+    news_item_t *news;
+    int nn = news_for_person(STORE_READER(r->worker->store_reader), &r->arena, p, 3, &news);
+    if (nn < 0)
+        return false;
+    value_t *nl = value_set_list(v, "news");
+    for (int i = 0; i < nn; i++) {
+        value_t *m = value_map(&r->arena);
+        value_set_int(m, "id", news[i].id);
+        value_set_str(m, "title", news[i].title);
+        value_set_bool(m, "unread", news[i].unread);
+        value_set_cstr(m, "day", day_label(r, date_of_instant(news[i].published_at)));
+        value_push(nl, m);
+    }
     if (principal_has_any_role(p, ROLE_TEACHER)) {
         teaching_t *t;
         int n = teaching_of_teacher(STORE_READER(r->worker->store_reader), &r->arena, p->person_id, &t);
@@ -304,6 +360,21 @@ bool schoolday_dashboard(request_t *r, const principal_t *p, value_t *v)
                       STORE_ARGS(SA_INT(p->person_id)), &to_mark) < 0)
             return false;
         value_set_int(tv, "to_mark", to_mark);
+        roll_call_due_t *due;
+        int nd = attendance_roll_calls_due(STORE_READER(r->worker->store_reader), &r->arena, p->person_id, 0, today,
+                                           clock_local_minutes(clock_now()), &due);
+        if (nd < 0)
+            return false;
+        value_t *dl = value_set_list(tv, "roll_calls_due");
+        for (int i = 0; i < nd; i++) {
+            value_t *m = value_map(&r->arena);
+            value_set_int(m, "teaching_id", due[i].teaching_id);
+            value_set_cstr(m, "date", iso(r, due[i].on));
+            value_set_cstr(m, "starts", hhmm(r, due[i].starts_min));
+            value_set_str(m, "subject", due[i].subject_name);
+            value_set_str(m, "target", due[i].target_name);
+            value_push(dl, m);
+        }
     }
     return true;
 }
@@ -472,9 +543,32 @@ static void pupil_notebook(request_t *r)
         respond_error(r, 503, MSG_error_unavailable, NULL);
         return;
     }
+    lesson_file_t *lf;
+    int nf = lesson_files_between(src, &r->arena, t, nt, date_add_days(today, -14), today, &lf);
+    if (nf < 0) {
+        respond_error(r, 503, MSG_error_unavailable, NULL);
+        return;
+    }
     value_t *lessons = value_set_list(v, "lessons");
     for (int i = 0; i < nl; i++) {
         value_t *m = value_map(&r->arena);
+        value_t *files = value_set_list(m, "files");
+        for (int k = 0; k < nf; k++)
+            if (lf[k].lesson_id == le[i].id) {
+                value_t *fm = value_map(&r->arena);
+                value_set_cstr(fm, "id", arena_strdup(&r->arena, lf[k].file.id));
+                value_set_str(fm, "name", lf[k].file.name);
+                value_push(files, fm);
+            }
+        value_t *links = value_set_list(m, "links");
+        str_t rest = le[i].links;
+        while (rest.ptr && rest.len) {
+            str_t line = str_trim(str_cut(rest, '\n', &rest));
+            if (line.len && line.ptr[line.len - 1] == '\r')
+                line.len--;
+            if (line.len)
+                value_push(links, value_str(&r->arena, line));
+        }
         value_set_int(m, "id", le[i].id);
         value_set_cstr(m, "day", day_label(r, le[i].on));
         value_set_str(m, "subject", le[i].subject_name);

@@ -36,6 +36,10 @@ test('SIGTERM: finishes what is in flight, refuses new connections, exits 0', as
   let got = '';
   sock.on('data', (d) => { got += d; });
   sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  // Signal once the server has taken the request (its answer has started): bytes
+  // still in the kernel's buffer are not in flight yet, and on a loaded machine
+  // the signal could otherwise win the race.
+  await new Promise((r) => sock.once('data', r));
   s.proc.kill('SIGTERM');
   const { code, signal } = await s.exited;
   checkExit(code, signal, s.stderr());

@@ -85,33 +85,70 @@ test('a week shows changes; a class\'s week is for its members', async () => {
 test('a teacher writes a lesson with homework; bad input keeps what was typed', async () => {
   const page = await teacher.get(`/teaching/${mathsTeaching}`);
   assert.equal(page.status, 200);
-  const bad = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+  const bad = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`, {
     date: '2026-13-01', title: 'Les fractions égyptiennes', content: 'Texte à garder', publish: '1' });
   assert.equal(bad.status, 400);
   assert.match(bad.text, /Les fractions égyptiennes/);
   assert.match(bad.text, /Texte à garder/);
-  const badLink = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+  const badLink = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`, {
     date: '2026-11-20', title: 'Liens', links: 'javascript:alert(1)', publish: '1' });
   assert.equal(badLink.status, 400);
-  const badDue = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+  const badDue = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`, {
     date: '2026-11-20', title: 'Devoir', hw_title: 'Exercice', hw_due: '2026-11-19', publish: '1' });
   assert.equal(badDue.status, 400, 'due before given');
-  const badMinutes = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+  const badMinutes = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`, {
     date: '2026-11-20', title: 'Devoir', hw_title: 'Exercice', hw_due: '2026-11-27', hw_minutes: '9999' });
   assert.equal(badMinutes.status, 400);
   const today = new Date().toISOString().slice(0, 10);
   const due = new Date(Date.now() + 3 * 86400e3).toISOString().slice(0, 10);
-  const ok = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+  const ok = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`, {
     date: today, title: 'Séance test', content: 'Contenu', publish: '1',
     hw_title: 'Rendre la fiche test', hw_due: due, hw_minutes: '30', hw_hand_in: '1' });
   assert.equal(ok.status, 303, ok.text.slice(0, 300));
   // the pupil sees it at once: the class's cached view was invalidated by the write
   const home = await pupil.get('/');
   assert.match(home.text, /Rendre la fiche test/);
-  const draft = await teacher.post(`/teaching/${mathsTeaching}/lessons`, {
+  const draft = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`, {
     date: today, title: 'Brouillon secret', hw_title: 'Devoir brouillon', hw_due: due });
   assert.equal(draft.status, 303);
   assert.doesNotMatch((await pupil.get('/homework')).text, /Brouillon secret|Devoir brouillon/);
+  // attachments: checked by content like hand-ins, then offered to the class
+  const disguised = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`, { date: today, title: 'Avec pièce jointe', publish: '1' },
+    [{ name: 'cours.pdf', type: 'application/pdf', data: 'MZ\x90\x00 not a pdf' }]);
+  assert.equal(disguised.status, 415);
+  assert.match(disguised.text, /Avec pièce jointe/);
+  const attached = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`,
+    { date: today, title: 'Avec pièce jointe', links: 'https://fr.wikipedia.org/wiki/Fraction', publish: '1' },
+    [{ name: 'cours.txt', type: 'text/plain', data: 'Les fractions : résumé du cours.\n' }]);
+  assert.equal(attached.status, 303, attached.text.slice(0, 300));
+  const book = await pupil.get('/homework');
+  assert.match(book.text, /href="https:\/\/fr\.wikipedia\.org\/wiki\/Fraction"/);
+  const fileId = must(/href="\/files\/([0-9a-f]{32})">cours\.txt/, book.text, 'the attachment');
+  const file = await fetch(`${s.url}/files/${fileId}`, { headers: { cookie: pupil.cookieHeader() } });
+  assert.equal(file.status, 200);
+  assert.match(file.headers.get('content-type'), /^text\/plain/);
+  assert.equal((await fetch(`${s.url}/files/${fileId}`, { headers: { cookie: hugo.cookieHeader() } })).status, 404);
+});
+
+test('a teacher reports a change on a coming lesson from the notebook page, and undoes it', async () => {
+  const page = await teacher.get(`/teaching/${mathsTeaching}`);
+  const slot = must(/name="slot" value="(\d+)"/, page.text, 'a change form');
+  const date = must(/name="date" value="(\d{4}-\d\d-\d\d)">\s*<label for="kind/, page.text, 'its date');
+  assert.equal((await teacher.post(`/teaching/${mathsTeaching}/changes`, { slot, date, kind: 'party' })).status, 400);
+  assert.equal((await teacher.post(`/teaching/${mathsTeaching}/changes`, { slot, date, kind: 'moved', starts: '10:00', ends: '09:00' })).status, 400);
+  assert.equal((await pupil.post(`/teaching/${mathsTeaching}/changes`, { slot, date, kind: 'cancelled' })).status, 403);
+  const ok = await teacher.post(`/teaching/${mathsTeaching}/changes`, { slot, date, kind: 'teacher_absent', note: 'Formation' });
+  assert.equal(ok.status, 303);
+  const week = await pupil.json('GET', `/api/v1/timetable?week=${date}`);
+  const lesson = week.data.lessons.find((l) => String(l.slot_id) === slot && l.date === date);
+  assert.equal(lesson.status, 'teacher_absent');
+  assert.equal(lesson.note, 'Formation');
+  const after = await teacher.get(`/teaching/${mathsTeaching}`);
+  const change = must(/action="\/teaching\/\d+\/changes\/(\d+)\/remove"/, after.text, 'the undo form');
+  assert.equal((await teacher.post(`/teaching/${mathsTeaching}/changes/${change}/remove`, {})).status, 303);
+  assert.equal((await teacher.post(`/teaching/${mathsTeaching}/changes/${change}/remove`, {})).status, 404);
+  const back = await pupil.json('GET', `/api/v1/timetable?week=${date}`);
+  assert.equal(back.data.lessons.find((l) => String(l.slot_id) === slot && l.date === date).status, 'normal');
 });
 
 test('teachers and pupils are refused teachings that are not theirs', async () => {
@@ -119,9 +156,9 @@ test('teachers and pupils are refused teachings that are not theirs', async () =
   const r = await teacher.get(`/teaching/${other}`);
   assert.ok([403, 200].includes(r.status));
   if (r.status === 200) return; // the same teacher teaches it: nothing to refuse
-  assert.equal((await teacher.post(`/teaching/${other}/lessons`, { date: '2026-11-20', title: 'x' })).status, 403);
+  assert.equal((await multipart(teacher, `/teaching/${other}/lessons`, { date: '2026-11-20', title: 'x' })).status, 403);
   assert.equal((await pupil.get(`/teaching/${mathsTeaching}`)).status, 403);
-  assert.equal((await parent.post(`/teaching/${mathsTeaching}/lessons`, { date: '2026-11-20', title: 'x' })).status, 403);
+  assert.equal((await multipart(parent, `/teaching/${mathsTeaching}/lessons`, { date: '2026-11-20', title: 'x' })).status, 403);
   assert.equal((await teacher.get('/teaching/999999')).status, 404);
 });
 
@@ -217,4 +254,91 @@ test('pages stay light: the pupil\'s today page is under 15 KB compressed', asyn
   const { gzipSync } = await import('node:zlib');
   assert.ok(html.length > 2000, 'a real page');
   assert.ok(gzipSync(html).length < 15 * 1024, `compressed ${gzipSync(html).length} bytes`);
+});
+
+test('API: today, week and homework in JSON, with the same policy', async () => {
+  const today = await pupil.json('GET', '/api/v1/today');
+  assert.equal(today.status, 200);
+  assert.equal(today.data.pupil, leaId);
+  assert.ok(Array.isArray(today.data.lessons) && Array.isArray(today.data.homework));
+  const week = await pupil.json('GET', '/api/v1/timetable?week=2026-11-23');
+  assert.equal(week.status, 200);
+  assert.equal(week.data.week, '2026-11-23');
+  assert.ok(week.data.lessons.length > 15, 'a full week of lessons');
+  for (const l of week.data.lessons) {
+    assert.match(l.starts, /^\d\d:\d\d$/);
+    assert.ok(['normal', 'cancelled', 'teacher_absent', 'room_change', 'moved', 'extra'].includes(l.status));
+  }
+  const teacherWeek = await teacher.json('GET', '/api/v1/timetable?week=2026-11-23');
+  assert.equal(teacherWeek.status, 200);
+  assert.ok(teacherWeek.data.lessons.every((l) => l.teacher === 'Nadia Benali'));
+  const hw = await parent.json('GET', `/api/v1/homework?pupil=${leaId}`);
+  assert.equal(hw.status, 200);
+  assert.ok(hw.data.homework.every((h) => !h.draft));
+  assert.equal((await pupil.json('GET', `/api/v1/homework?pupil=${hugoId}`)).status, 403);
+  const bad = await pupil.json('GET', '/api/v1/timetable?week=lundi');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.data.error.status, 400);
+  assert.equal((await new Visitor(s.url).json('GET', '/api/v1/today')).status, 401);
+});
+
+test('API: timetable changes by the teacher, validated, seen by pupils at once', async () => {
+  const week = await pupil.json('GET', '/api/v1/timetable?week=2026-11-30');
+  const maths = week.data.lessons.find((l) => l.subject === 'Mathématiques' && l.status === 'normal');
+  assert.ok(maths, 'a maths lesson that week');
+  const hdr = { 'x-csrf-token': teacher.csrf };
+  const path = `/api/v1/teaching/${mathsTeaching}/timetable-changes`;
+  const bad = [
+    { slot: maths.slot_id, date: maths.date, kind: 'holiday' },
+    { slot: maths.slot_id, date: '2026-02-30', kind: 'cancelled' },
+    { slot: maths.slot_id, date: maths.date, kind: 'room_change' },
+    { slot: maths.slot_id, date: maths.date, kind: 'moved', starts: '25:00', ends: '26:00' },
+    { slot: maths.slot_id, date: maths.date, kind: 'moved', starts: '11:00', ends: '10:00' },
+    { slot: maths.slot_id, date: new Date(Date.parse(maths.date) + 86400e3).toISOString().slice(0, 10), kind: 'cancelled' },
+    { slot: 999999, date: maths.date, kind: 'cancelled' },
+    { date: maths.date, kind: 'extra' },
+    { slot: 'one', date: maths.date, kind: 'cancelled' },
+  ];
+  for (const body of bad) {
+    const r = await teacher.json('POST', path, body, hdr);
+    assert.equal(r.status, 400, JSON.stringify(body) + ' ' + r.text);
+  }
+  const ok = await teacher.json('POST', path, { slot: maths.slot_id, date: maths.date, kind: 'room_change', room: 'Salle 3', note: 'Travaux' }, hdr);
+  assert.equal(ok.status, 201, ok.text);
+  const again = await teacher.json('POST', path, { slot: maths.slot_id, date: maths.date, kind: 'cancelled' }, hdr);
+  assert.equal(again.status, 400, 'one change per lesson and day');
+  const seen = await pupil.json('GET', '/api/v1/timetable?week=2026-11-30');
+  const changed = seen.data.lessons.find((l) => l.slot_id === maths.slot_id && l.date === maths.date);
+  assert.equal(changed.status, 'room_change');
+  assert.equal(changed.room, 'Salle 3');
+  const extra = await teacher.json('POST', path, { date: '2026-12-02', kind: 'extra', starts: '14:00', ends: '15:00', room: 'CDI' }, hdr);
+  assert.equal(extra.status, 201, extra.text);
+  const withExtra = await pupil.json('GET', '/api/v1/timetable?week=2026-11-30');
+  assert.ok(withExtra.data.lessons.some((l) => l.status === 'extra' && l.date === '2026-12-02' && l.starts === '14:00'));
+  // nobody else changes this teaching's timetable
+  assert.equal((await pupil.json('POST', path, { date: '2026-12-02', kind: 'extra', starts: '14:00', ends: '15:00' }, { 'x-csrf-token': pupil.csrf })).status, 403);
+  assert.equal((await teacher.json('POST', '/api/v1/teaching/999999/timetable-changes', { date: '2026-12-02', kind: 'extra' }, hdr)).status, 404);
+});
+
+test('the OpenAPI document is valid JSON and lists every API route', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const r = await fetch(s.url + '/api/v1/openapi.json');
+  assert.equal(r.status, 200);
+  const doc = await r.json();
+  assert.equal(doc.openapi.slice(0, 2), '3.');
+  const src = new URL('../../src/', import.meta.url).pathname;
+  const routes = [];
+  for (const dir of ['api', 'web', 'http']) {
+    for (const f of readdirSync(src + dir).filter((n) => n.endsWith('.c'))) {
+      const text = readFileSync(src + dir + '/' + f, 'utf8');
+      for (const m of text.matchAll(/router_add\(router, "([A-Z]+)", "(\/api\/v1[^"]*)"/g))
+        routes.push([m[1].toLowerCase(), m[2].replace(/\{(\w+):\w+\}/g, '{$1}')]);
+    }
+  }
+  assert.ok(routes.length > 20);
+  for (const [method, path] of routes)
+    assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path} is not in openapi.json`);
+  for (const [path, ops] of Object.entries(doc.paths))
+    for (const method of Object.keys(ops))
+      assert.ok(routes.some(([m, p]) => m === method && p === path), `openapi.json lists ${method} ${path}, which no route serves`);
 });
