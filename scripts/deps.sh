@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Cartable needs, only when some are missing.
 #   scripts/deps.sh run     build and run the server
-#   scripts/deps.sh test    also the test tools (cmocka, Node.js, clang for fuzzing)
+#   scripts/deps.sh test    also the test tools (cmocka, Node.js and npm, clang for fuzzing,
+#                           Chromium for the browser journeys)
 #   scripts/deps.sh bench   also the benchmark tools (wrk, nginx)
 set -euo pipefail
 what=${1:-run}
 
 run_pkgs=(build-essential cmake pkg-config libh2o-evloop-dev libwslay-dev libssl-dev libsqlite3-dev
           libjansson-dev zlib1g-dev libsodium-dev libxml2-dev curl)
-test_pkgs=(libcmocka-dev nodejs clang libclang-rt-14-dev)
+test_pkgs=(libcmocka-dev nodejs npm clang libclang-rt-14-dev chromium)
 bench_pkgs=(wrk nginx-light util-linux)
 
 pkgs=("${run_pkgs[@]}")
@@ -26,6 +27,8 @@ done
 # Node.js may come from elsewhere than Debian; any node >= 18 will do.
 if command -v node >/dev/null && node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)'; then
   missing=("${missing[@]/nodejs}")
+  # that Node.js brings its own npm
+  command -v npm >/dev/null && missing=("${missing[@]/npm}")
 fi
 missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 JOBS=$(nproc)
 scripts/deps.sh test
+# playwright-core drives Debian's Chromium in the browser journeys (tests/e2e).
+npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 
 passed=0
 failed=0

@@ -273,22 +273,22 @@ static bool learner_view(request_t *r, const learner_t *l, value_t *v)
         value_set_str(m, "subject", marks[i].subject_name);
         value_set_str(m, "title", marks[i].title);
         value_set_cstr(m, "day", day_label(r, marks[i].on));
-        const char *shown;
+        const char *mark_text;
         switch (marks[i].status) {
         case GRADE_MARK:
-            shown = arena_printf(&r->arena, "%g/%g", marks[i].value, marks[i].scale);
+            mark_text = arena_printf(&r->arena, "%g/%g", marks[i].value, marks[i].scale);
             break;
         case GRADE_ABSENT:
-            shown = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_absent);
+            mark_text = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_absent);
             break;
         case GRADE_EXEMPT:
-            shown = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_exempt);
+            mark_text = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_exempt);
             break;
         default:
-            shown = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_not_handed_in);
+            mark_text = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_not_handed_in);
             break;
         }
-        value_set_cstr(m, "mark", shown);
+        value_set_cstr(m, "mark", mark_text);
         value_push(ml, m);
     }
     /* absences not justified yet (the last four weeks) */
