@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 done
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN=${CARTABLE_BIN:-$ROOT/build/cartable}
+BIN=${BENCH_BIN:-$ROOT/build/cartable}
 [ -x "$BIN" ] || { echo "build cartable first (cmake --build build)" >&2; exit 1; }
 for tool in wrk nginx curl taskset gzip; do
   command -v $tool >/dev/null || { echo "missing $tool: scripts/deps.sh bench" >&2; exit 1; }

@@ -69,9 +69,8 @@ void value_push(value_t *list, value_t *item)
 static value_entry_t *find_entry(const value_t *map, const char *key, size_t key_len)
 {
     for (uint32_t i = 0; i < map->as.map.len; i++) {
-        const char *k = map->as.map.entries[i].key;
-        /* the first byte settles most mismatches without a call */
-        if (k[0] == key[0] && strncmp(k, key, key_len) == 0 && k[key_len] == '\0')
+        const value_entry_t *e = &map->as.map.entries[i];
+        if (e->key_len == key_len && memcmp(e->key, key, key_len) == 0)
             return &map->as.map.entries[i];
     }
     return NULL;
@@ -81,7 +80,8 @@ void value_set(value_t *map, const char *key, value_t *v)
 {
     if (map->kind != VALUE_MAP)
         return;
-    value_entry_t *e = find_entry(map, key, strlen(key));
+    size_t key_len = strlen(key);
+    value_entry_t *e = find_entry(map, key, key_len);
     if (e) {
         e->value = v;
         return;
@@ -92,7 +92,7 @@ void value_set(value_t *map, const char *key, value_t *v)
                                             sizeof(value_entry_t) * cap);
         map->as.map.cap = cap;
     }
-    map->as.map.entries[map->as.map.len++] = (value_entry_t){key, v};
+    map->as.map.entries[map->as.map.len++] = (value_entry_t){key, (uint32_t)key_len, v};
 }
 
 void value_set_str(value_t *map, const char *key, str_t s) { value_set(map, key, value_str(map->arena, s)); }

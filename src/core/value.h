@@ -30,6 +30,7 @@ typedef struct value value_t;
 
 typedef struct value_entry {
     const char *key;
+    uint32_t key_len; /* compared first: lookups are the template engine's hot path */
     value_t *value;
 } value_entry_t;
 

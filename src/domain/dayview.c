@@ -142,6 +142,11 @@ uint64_t pupil_day_key(int64_t pupil_id)
     return (1ULL << 62) | (uint64_t)pupil_id;
 }
 
+uint64_t school_news_key(int64_t school_id)
+{
+    return (1ULL << 61) | (uint64_t)school_id;
+}
+
 void personal_cache_init(personal_cache_t *c, size_t capacity)
 {
     memset(c, 0, sizeof *c);

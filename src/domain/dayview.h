@@ -75,7 +75,10 @@ typedef struct personal_cache {
     size_t cap, used;
 } personal_cache_t;
 
+/* A person's own key (a pupil's ticks and hand-ins, anyone's news reads). */
 uint64_t pupil_day_key(int64_t pupil_id);
+/* A school's news key: raised by publishing. */
+uint64_t school_news_key(int64_t school_id);
 void personal_cache_init(personal_cache_t *c, size_t capacity);
 void personal_cache_dispose(personal_cache_t *c);
 /* The pupil's states for homework due from `from` on; n in *n. NULL on a store

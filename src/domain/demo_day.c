@@ -115,7 +115,10 @@ typedef struct day_ctx {
     int64_t author; /* demo.prof writes the demo changes */
 } day_ctx_t;
 
-static int place(day_ctx_t *c, const teaching_t *t, uint64_t *class_busy, char weeks, const char *room, int64_t *slot)
+/* days_used: a bit per weekday where this teaching already meets the class; a
+ * subject comes back on another day, as timetables do. */
+static int place(day_ctx_t *c, const teaching_t *t, uint64_t *class_busy, unsigned *days_used, char weeks,
+                 const char *room, int64_t *slot)
 {
     uint64_t *tb = busy_of(&c->teachers, t->teacher_id);
     if (!tb)
@@ -124,9 +127,9 @@ static int place(day_ctx_t *c, const teaching_t *t, uint64_t *class_busy, char w
     for (int k = 0; k < NCELLS; k++) {
         int cell = (start + k) % NCELLS;
         uint64_t bits = bits_for(cell, weeks);
-        if ((*class_busy & bits) || (*tb & bits))
-            continue;
         cell_t at = cell_at(cell);
+        if ((*class_busy & bits) || (*tb & bits) || (*days_used & (1u << at.weekday)))
+            continue;
         timetable_slot_t s = {.weekday = at.weekday, .starts_min = at.starts, .ends_min = at.ends, .weeks = weeks,
                               .room = str_from(room), .valid_from = c->year_from, .valid_to = c->year_to};
         char err[128];
@@ -135,6 +138,7 @@ static int place(day_ctx_t *c, const teaching_t *t, uint64_t *class_busy, char w
             return rc;
         *class_busy |= bits;
         *tb |= bits;
+        *days_used |= 1u << at.weekday;
         return 1;
     }
     return 0; /* no free hour: the demo leaves it out */
@@ -156,10 +160,11 @@ static int class_timetable(day_ctx_t *c, const class_info_t *cl, int index)
             continue;
         const char *room = h->room ? h->room : home;
         int64_t slot;
+        unsigned days_used = 0;
         for (int k = 0; k < h->weekly; k++)
-            if (place(c, &t[i], &busy, 0, room, &slot) < 0)
+            if (place(c, &t[i], &busy, &days_used, 0, room, &slot) < 0)
                 return STORE_ERROR;
-        if (h->alternate && place(c, &t[i], &busy, h->alternate, room, &slot) < 0)
+        if (h->alternate && place(c, &t[i], &busy, &days_used, h->alternate, room, &slot) < 0)
             return STORE_ERROR;
     }
     return STORE_OK;
@@ -350,7 +355,7 @@ static int demo_changes(day_ctx_t *c, const class_info_t *cl)
         timetable_change_t ch = {.slot_id = e[i].slot_id, .on = e[i].on};
         if (made == 0) {
             ch.kind = LESSON_TEACHER_ABSENT;
-            ch.note = STR("Professeur absent : étude en salle 12");
+            ch.note = STR("Étude surveillée en salle 12");
         } else if (made == 1) {
             ch.kind = LESSON_ROOM_CHANGED;
             ch.room = STR("Salle 214");

@@ -1,5 +1,7 @@
 #include "domain/news.h"
 
+#include "domain/dayview.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -106,7 +108,8 @@ int news_publish(store_tx_t *tx, const news_draft_t *d, int64_t *id, news_proble
     if (rc != STORE_OK)
         return rc;
     *id = store_tx_last_id(tx);
-    store_tx_touch(tx, STORE_TOPIC_SCHOOL_DAY);
+    /* dashboards cache what reaches each person: the school's news key moves */
+    store_tx_touch_key(tx, STORE_TOPIC_SCHOOL_DAY, school_news_key(d->school_id));
     return STORE_OK;
 }
 
@@ -280,10 +283,13 @@ int news_unread_count(store_src_t src, const principal_t *p, int64_t *out)
 
 int news_mark_read(store_tx_t *tx, int64_t news_id, int64_t person_id, int64_t now)
 {
-    return store_tx_exec(tx,
-                         "INSERT INTO news_reads (news_id, person_id, read_at) VALUES (?, ?, ?) "
-                         "ON CONFLICT (news_id, person_id) DO NOTHING",
-                         STORE_ARGS(SA_INT(news_id), SA_INT(person_id), SA_INT(now)));
+    int rc = store_tx_exec(tx,
+                           "INSERT INTO news_reads (news_id, person_id, read_at) VALUES (?, ?, ?) "
+                           "ON CONFLICT (news_id, person_id) DO NOTHING",
+                           STORE_ARGS(SA_INT(news_id), SA_INT(person_id), SA_INT(now)));
+    if (rc == STORE_OK)
+        store_tx_touch_key(tx, STORE_TOPIC_SCHOOL_DAY, pupil_day_key(person_id)); /* their unread flags */
+    return rc;
 }
 
 /* ---- read receipts ---- */

@@ -568,6 +568,7 @@ int server_run(app_t *app)
         principal_cache_init(&w->principals, 4096);
         dayview_cache_init(&w->dayviews, app->config->class_view_cache);
         personal_cache_init(&w->personal, app->config->class_view_cache ? 8192 : 0);
+        digest_cache_init(&w->digests, app->config->class_view_cache ? 8192 : 0);
         school_cache_init(&w->schools);
         app->workers[i] = w;
     }
@@ -603,6 +604,7 @@ int server_run(app_t *app)
         principal_cache_dispose(&w->principals);
         dayview_cache_dispose(&w->dayviews);
         personal_cache_dispose(&w->personal);
+        digest_cache_dispose(&w->digests);
         school_cache_dispose(&w->schools);
         accesslog_dispose(&w->accesslog);
         chunk_cache_dispose(&w->chunk_cache);

@@ -17,6 +17,7 @@
 #include "auth/principal.h"
 #include "auth/revocation.h"
 #include "domain/dayview.h"
+#include "domain/digest.h"
 #include "domain/school.h"
 #include "core/arena.h"
 #include "http/accesslog.h"
@@ -50,6 +51,7 @@ typedef struct worker {
     principal_cache_t principals;
     dayview_cache_t dayviews;
     personal_cache_t personal;
+    digest_cache_t digests;
     school_cache_t schools;
 
     uint64_t open_connections; /* mirrored in metrics for scrapes */

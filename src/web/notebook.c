@@ -70,7 +70,7 @@ static void notebook_page(request_t *r, const teaching_t *t, int status, const l
     date_t today = date_today();
     lesson_entry_t *le;
     homework_item_t *hw;
-    int nl = lessons_between(src, &r->arena, t, 1, date_add_days(today, -28), date_add_days(today, 28), clock_now(),
+    int nl = lessons_between(src, &r->arena, t, 1, date_add_days(today, -14), date_add_days(today, 14), clock_now(),
                              true, &le);
     int nh = nl < 0 ? nl
                     : homework_due_between(src, &r->arena, t, 1, date_add_days(today, -14), date_add_days(today, 60),

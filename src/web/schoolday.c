@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "domain/attendance.h"
 #include "domain/dayview.h"
+#include "domain/digest.h"
 #include "domain/grades.h"
 #include "domain/news.h"
 #include "http/async.h"
@@ -29,8 +30,13 @@ const char *day_label(request_t *r, date_t d)
                                       MSG_month_9, MSG_month_10, MSG_month_11, MSG_month_12};
     if (!date_valid(d))
         return "";
-    char num[8];
-    snprintf(num, sizeof num, "%d", d.day);
+    char num[3] = {0};
+    if (d.day >= 10) {
+        num[0] = (char)('0' + d.day / 10);
+        num[1] = (char)('0' + d.day % 10);
+    } else {
+        num[0] = (char)('0' + d.day);
+    }
     const char *args[3] = {i18n_text((lang_id_t)r->lang, days[date_weekday(d) - 1]), num,
                            i18n_text((lang_id_t)r->lang, months[d.month - 1])};
     buf_t b;
@@ -261,12 +267,14 @@ static bool learner_view(request_t *r, const learner_t *l, value_t *v)
     for (int i = 0; i < day.nentries; i++)
         if (date_compare(day.entries[i].on, shown) == 0)
             value_push(lessons, entry_value(r, &day.entries[i]));
-    store_src_t src = STORE_READER(r->worker->store_reader);
-    /* new marks of the last two weeks */
-    recent_mark_t *marks;
-    int nm = grades_recent(src, &r->arena, l->pupil_id, clock_now() - 14 * 24 * 3600, 5, &marks);
-    if (nm < 0)
+    /* new marks of the last two weeks, absences to justify */
+    const learner_digest_t *dg =
+        digest_learner(&r->worker->digests, r->app->store, r->worker->store_reader, &r->arena, l, today);
+    if (!dg)
         return false;
+    const recent_mark_t *marks = dg->marks;
+    int nm = dg->nmarks;
+    int unjustified = dg->unjustified;
     value_t *ml = value_set_list(v, "marks");
     for (int i = 0; i < nm; i++) {
         value_t *m = value_map(&r->arena);
@@ -276,7 +284,7 @@ static bool learner_view(request_t *r, const learner_t *l, value_t *v)
         const char *mark_text;
         switch (marks[i].status) {
         case GRADE_MARK:
-            mark_text = arena_printf(&r->arena, "%g/%g", marks[i].value, marks[i].scale);
+            mark_text = dg->mark_text[i];
             break;
         case GRADE_ABSENT:
             mark_text = i18n_text((lang_id_t)r->lang, MSG_schoolday_mark_absent);
@@ -291,15 +299,6 @@ static bool learner_view(request_t *r, const learner_t *l, value_t *v)
         value_set_cstr(m, "mark", mark_text);
         value_push(ml, m);
     }
-    /* absences not justified yet (the last four weeks) */
-    absence_t *abs;
-    int na = attendance_recent(src, &r->arena, l->pupil_id, date_add_days(today, -28), &abs);
-    if (na < 0)
-        return false;
-    int unjustified = 0;
-    for (int i = 0; i < na; i++)
-        if (abs[i].status == ABSENCE_UNJUSTIFIED || abs[i].status == ABSENCE_REFUSED)
-            unjustified++;
     value_set_int(v, "unjustified", unjustified);
     value_t *hw = value_set_list(v, "homework");
     date_t until = date_add_days(today, 7);
@@ -323,10 +322,12 @@ bool schoolday_dashboard(request_t *r, const principal_t *p, value_t *v)
         l = principal_learner(p, request_current_child(r));
     if (l && !learner_view(r, l, value_set_map(v, "day")))
         return false;
-    news_item_t *news;
-    int nn = news_for_person(STORE_READER(r->worker->store_reader), &r->arena, p, 3, &news);
-    if (nn < 0)
+    const person_news_t *pn =
+        digest_news(&r->worker->digests, r->app->store, r->worker->store_reader, &r->arena, p, date_today());
+    if (!pn)
         return false;
+    const news_item_t *news = pn->items;
+    int nn = pn->n;
     value_t *nl = value_set_list(v, "news");
     for (int i = 0; i < nn; i++) {
         value_t *m = value_map(&r->arena);
