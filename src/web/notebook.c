@@ -58,7 +58,7 @@ static const char *iso(request_t *r, date_t d)
 /* ---- the notebook page ---- */
 
 typedef struct lesson_form {
-    str_t date, title, content, links, publish;
+    str_t date, title, content, links, publish, publish_at;
     str_t hw_title, hw_due, hw_minutes, hw_hand_in, hw_instructions;
     const char *error;
 } lesson_form_t;
@@ -136,6 +136,7 @@ static void notebook_page(request_t *r, const teaching_t *t, int status, const l
         value_set_str(f, "hw_instructions", form->hw_instructions);
         value_set_bool(f, "hw_hand_in", form->hw_hand_in.ptr != NULL);
         value_set_bool(f, "publish", form->publish.ptr != NULL);
+        value_set_str(f, "publish_at", form->publish_at);
         if (form->error)
             value_set_cstr(v, "error", form->error);
     } else {
@@ -211,6 +212,19 @@ static bool parse_int_field(str_t s, int lo, int hi, int *out)
     return true;
 }
 
+/* "2026-11-23T18:00" (an <input type=datetime-local>) in the school's time zone:
+ * Unix seconds, or -1. */
+static int64_t parse_local_datetime(str_t s)
+{
+    if (s.len != 16 || s.ptr[10] != 'T')
+        return -1;
+    date_t d;
+    int minutes = timetable_parse_time(str_make(s.ptr + 11, 5));
+    if (!date_parse_iso(str_make(s.ptr, 10), &d) || minutes < 0 || minutes >= 1440)
+        return -1;
+    return date_local_instant(d, minutes);
+}
+
 static void lesson_create(request_t *r)
 {
     lesson_job_t *j = arena_alloc(&r->arena, sizeof *j);
@@ -228,6 +242,7 @@ static void lesson_create(request_t *r)
     lf->content = form_get(f, "content");
     lf->links = form_get(f, "links");
     lf->publish = form_get(f, "publish");
+    lf->publish_at = form_get(f, "publish_at");
     lf->hw_title = form_get(f, "hw_title");
     lf->hw_due = form_get(f, "hw_due");
     lf->hw_minutes = form_get(f, "hw_minutes");
@@ -240,6 +255,17 @@ static void lesson_create(request_t *r)
         lf->error = i18n_text((lang_id_t)r->lang, MSG_notebook_bad_date);
         notebook_page(r, &j->teaching, 400, lf);
         return;
+    }
+    if (lf->publish_at.ptr && lf->publish_at.len) {
+        /* a publication time: the entry appears to pupils then */
+        int64_t at = parse_local_datetime(lf->publish_at);
+        if (at < 0) {
+            lf->error = i18n_text((lang_id_t)r->lang, MSG_notebook_bad_publish_at);
+            notebook_page(r, &j->teaching, 400, lf);
+            return;
+        }
+        j->lesson.publish = true;
+        j->lesson.publish_at = at;
     }
     if (lf->hw_title.ptr && str_trim(lf->hw_title).len) {
         j->with_homework = true;
@@ -257,7 +283,7 @@ static void lesson_create(request_t *r)
         j->homework = (homework_input_t){.given_on = j->lesson.on, .due_on = j->homework.due_on, .due_min = -1,
                                          .title = lf->hw_title, .instructions = lf->hw_instructions,
                                          .minutes = minutes, .hand_in = lf->hw_hand_in.ptr != NULL,
-                                         .publish = j->lesson.publish};
+                                         .publish = j->lesson.publish, .publish_at = j->lesson.publish_at};
     }
     j->data_dir = r->app->config->data_dir;
     for (upload_t *u = mp->uploads; u; u = u->next) {
@@ -882,6 +908,196 @@ static void homework_archive(request_t *r)
     respond_body(r, 200, "application/zip", buf_str(&zip));
 }
 
+/* ---- editing a lesson or a homework ---- */
+
+typedef struct edit_job {
+    teaching_t teaching;
+    int64_t id, author;
+    bool homework;
+    lesson_input_t lesson;
+    homework_input_t hw;
+    value_t *form; /* what was typed, shown again on refusal */
+    char err[160];
+} edit_job_t;
+
+static void edit_page(request_t *r, int status, bool homework, int64_t id, value_t *form, const char *error)
+{
+    value_t *v = value_map(&r->arena);
+    value_set_bool(v, "homework", homework);
+    value_set_int(v, "id", id);
+    value_set(v, "form", form);
+    if (error)
+        value_set_cstr(v, "error", error);
+    page_render(r, status, TPL_notebook_edit, v);
+}
+
+static int edit_write(store_tx_t *tx, void *ud)
+{
+    edit_job_t *j = ud;
+    if (j->homework)
+        return homework_save(tx, &j->teaching, j->id, &j->hw, j->author, NULL, j->err, sizeof j->err);
+    return lesson_save(tx, &j->teaching, j->id, &j->lesson, j->author, NULL, j->err, sizeof j->err);
+}
+
+static void edit_done(request_t *r, void *ud, int status)
+{
+    edit_job_t *j = ud;
+    if (status == HOMEWORK_INVALID) {
+        edit_page(r, 400, j->homework, j->id, j->form, j->err);
+        return;
+    }
+    if (status < 0) {
+        unavailable(r);
+        return;
+    }
+    respond_redirect(r, 303, str_from(arena_printf(&r->arena, "/teaching/%lld", (long long)j->teaching.id)));
+}
+
+static const char *instant_local(request_t *r, int64_t t)
+{
+    if (!t)
+        return "";
+    date_t d = date_of_instant(t);
+    char day[11], hm[6];
+    date_format_iso(d, day);
+    timetable_format_time(clock_local_minutes(t), hm);
+    return arena_printf(&r->arena, "%sT%s", day, hm);
+}
+
+/* GET /lessons/{id}/edit and /homework/{id}/edit */
+static void edit_form(request_t *r, bool homework)
+{
+    int64_t id = request_param_int(r, "id");
+    store_src_t src = STORE_READER(r->worker->store_reader);
+    int64_t teaching_id = 0;
+    value_t *f = value_map(&r->arena);
+    int rc;
+    if (homework) {
+        homework_item_t h;
+        rc = homework_get(src, &r->arena, id, &h);
+        if (rc == 1) {
+            teaching_id = h.teaching_id;
+            value_set_str(f, "title", h.title);
+            value_set_str(f, "instructions", h.instructions);
+            value_set_cstr(f, "given_on", iso(r, h.given_on));
+            value_set_cstr(f, "due_on", iso(r, h.due_on));
+            value_set_int(f, "minutes", h.minutes);
+            value_set_bool(f, "hand_in", h.hand_in);
+            value_set_bool(f, "publish", h.publish_at != 0);
+            value_set_cstr(f, "publish_at", h.publish_at > clock_now() ? instant_local(r, h.publish_at) : "");
+        }
+    } else {
+        lesson_entry_t l;
+        rc = lesson_get(src, &r->arena, id, &l);
+        if (rc == 1) {
+            teaching_id = l.teaching_id;
+            value_set_cstr(f, "date", iso(r, l.on));
+            value_set_str(f, "title", l.title);
+            value_set_str(f, "content", l.content);
+            value_set_str(f, "links", l.links);
+            value_set_bool(f, "publish", l.publish_at != 0);
+            value_set_cstr(f, "publish_at", l.publish_at > clock_now() ? instant_local(r, l.publish_at) : "");
+        }
+    }
+    if (rc < 0) {
+        unavailable(r);
+        return;
+    }
+    if (rc == 0) {
+        respond_error(r, 404, MSG_error_not_found, NULL);
+        return;
+    }
+    teaching_t t;
+    if (load_teaching(r, teaching_id, POLICY_TEACHING_WRITE, &t))
+        edit_page(r, 200, homework, id, f, NULL);
+}
+
+static void lesson_edit_form(request_t *r) { edit_form(r, false); }
+static void homework_edit_form(request_t *r) { edit_form(r, true); }
+
+/* POST /lessons/{id}/edit and /homework/{id}/edit */
+static void edit_save(request_t *r, bool homework)
+{
+    edit_job_t *j = arena_alloc(&r->arena, sizeof *j);
+    memset(j, 0, sizeof *j);
+    form_t *f = request_form(r);
+    if (!f || !request_require_principal(r))
+        return;
+    j->id = request_param_int(r, "id");
+    j->homework = homework;
+    store_src_t src = STORE_READER(r->worker->store_reader);
+    int64_t teaching_id = 0;
+    int rc = store_int(src, homework ? "SELECT teaching_id FROM homework WHERE id = ?"
+                                     : "SELECT teaching_id FROM lessons WHERE id = ?",
+                       STORE_ARGS(SA_INT(j->id)), &teaching_id);
+    if (rc < 0) {
+        unavailable(r);
+        return;
+    }
+    if (rc == 0) {
+        respond_error(r, 404, MSG_error_not_found, NULL);
+        return;
+    }
+    if (!load_teaching(r, teaching_id, POLICY_TEACHING_WRITE, &j->teaching))
+        return;
+    j->author = request_principal(r)->person_id;
+    /* what was typed comes back on any refusal */
+    j->form = value_map(&r->arena);
+    static const char *const fields[] = {"date", "title", "content", "links", "instructions", "given_on",
+                                         "due_on", "minutes", "publish_at"};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        str_t v = form_get(f, fields[i]);
+        value_set_str(j->form, fields[i], v.ptr ? v : STR(""));
+    }
+    bool publish = form_get(f, "publish").ptr != NULL;
+    value_set_bool(j->form, "publish", publish);
+    value_set_bool(j->form, "hand_in", form_get(f, "hand_in").ptr != NULL);
+    int64_t publish_at = 0;
+    str_t pa = form_get(f, "publish_at");
+    if (pa.ptr && pa.len) {
+        publish_at = parse_local_datetime(pa);
+        if (publish_at < 0) {
+            edit_page(r, 400, homework, j->id, j->form, i18n_text((lang_id_t)r->lang, MSG_notebook_bad_publish_at));
+            return;
+        }
+        publish = true;
+    }
+    str_t title = form_get(f, "title");
+    if (!title.ptr)
+        title = STR("");
+    if (homework) {
+        int minutes;
+        str_t given = form_get(f, "given_on"), due = form_get(f, "due_on");
+        if (!given.ptr || !date_parse_iso(given, &j->hw.given_on) || !due.ptr || !date_parse_iso(due, &j->hw.due_on)) {
+            edit_page(r, 400, true, j->id, j->form, i18n_text((lang_id_t)r->lang, MSG_notebook_bad_due));
+            return;
+        }
+        if (!parse_int_field(form_get(f, "minutes"), 0, 600, &minutes)) {
+            edit_page(r, 400, true, j->id, j->form, i18n_text((lang_id_t)r->lang, MSG_notebook_bad_minutes));
+            return;
+        }
+        str_t instructions = form_get(f, "instructions");
+        j->hw = (homework_input_t){.given_on = j->hw.given_on, .due_on = j->hw.due_on, .due_min = -1, .title = title,
+                                   .instructions = instructions.ptr ? instructions : STR(""), .minutes = minutes,
+                                   .hand_in = form_get(f, "hand_in").ptr != NULL, .publish = publish,
+                                   .publish_at = publish_at};
+    } else {
+        str_t date = form_get(f, "date"), content = form_get(f, "content"), links = form_get(f, "links");
+        if (!date.ptr || !date_parse_iso(date, &j->lesson.on)) {
+            edit_page(r, 400, false, j->id, j->form, i18n_text((lang_id_t)r->lang, MSG_notebook_bad_date));
+            return;
+        }
+        j->lesson = (lesson_input_t){.on = j->lesson.on, .title = title, .content = content.ptr ? content : STR(""),
+                                     .links = links.ptr ? links : STR(""), .publish = publish,
+                                     .publish_at = publish_at};
+    }
+    if (request_store_write(r, edit_write, j, edit_done) != 0)
+        unavailable(r);
+}
+
+static void lesson_edit_save(request_t *r) { edit_save(r, false); }
+static void homework_edit_save(request_t *r) { edit_save(r, true); }
+
 /* ---- timetable changes from the notebook page ---- */
 
 typedef struct change_form_job {
@@ -979,6 +1195,10 @@ int notebook_register_routes(router_t *router, char *err, size_t errlen)
     if (!router_add(router, "GET", "/teaching/{id:int}", HANDLER(teaching_page), NULL, 0, err, errlen) ||
         !router_add(router, "POST", "/teaching/{id:int}/lessons", HANDLER(lesson_create), NULL, 0, err, errlen) ||
         !router_add(router, "POST", "/teaching/{id:int}/changes", HANDLER(change_create), NULL, 0, err, errlen) ||
+        !router_add(router, "GET", "/lessons/{id:int}/edit", HANDLER(lesson_edit_form), NULL, 0, err, errlen) ||
+        !router_add(router, "POST", "/lessons/{id:int}/edit", HANDLER(lesson_edit_save), NULL, 0, err, errlen) ||
+        !router_add(router, "GET", "/homework/{id:int}/edit", HANDLER(homework_edit_form), NULL, 0, err, errlen) ||
+        !router_add(router, "POST", "/homework/{id:int}/edit", HANDLER(homework_edit_save), NULL, 0, err, errlen) ||
         !router_add(router, "POST", "/teaching/{id:int}/changes/{change:int}/remove", HANDLER(change_remove), NULL, 0,
                     err, errlen) ||
         !router_add(router, "POST", "/lessons/{id:int}/publish", HANDLER(lesson_publish), NULL, 0, err, errlen) ||

@@ -342,3 +342,42 @@ test('the OpenAPI document is valid JSON and lists every API route', async () =>
     for (const method of Object.keys(ops))
       assert.ok(routes.some(([m, p]) => m === method && p === path), `openapi.json lists ${method} ${path}, which no route serves`);
 });
+
+test('editing lessons and homework; publication at a chosen time', async () => {
+  const today = new Date().toISOString().slice(0, 10);
+  const due = new Date(Date.now() + 5 * 86400e3).toISOString().slice(0, 10);
+  // scheduled for later: not seen yet; scheduled in the past: seen
+  const later = new Date(Date.now() + 3 * 86400e3).toISOString().slice(0, 16);
+  const r1 = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`, {
+    date: today, title: 'Séance programmée', publish_at: later, hw_title: 'Devoir programmé', hw_due: due });
+  assert.equal(r1.status, 303);
+  assert.doesNotMatch((await pupil.get('/homework')).text, /Séance programmée|Devoir programmé/);
+  const badAt = await multipart(teacher, `/teaching/${mathsTeaching}/lessons`, { date: today, title: 'Quand ?', publish_at: '2026-11-23 25:00' });
+  assert.equal(badAt.status, 400);
+  assert.match(badAt.text, /Quand \?/);
+  const page = await teacher.get(`/teaching/${mathsTeaching}`);
+  assert.match(page.text, /Séance programmée <span class="badge">Programmé/);
+  const lesson = must(/<h3>[^<]*Séance programmée[\s\S]*?href="\/lessons\/(\d+)\/edit"/, page.text, 'the edit link');
+  const form = await teacher.get(`/lessons/${lesson}/edit`);
+  assert.equal(form.status, 200);
+  assert.match(form.text, /value="Séance programmée"/);
+  assert.equal((await pupil.get(`/lessons/${lesson}/edit`)).status, 403);
+  assert.equal((await teacher.get('/lessons/999999/edit')).status, 404);
+  const bad = await teacher.post(`/lessons/${lesson}/edit`, { date: 'demain', title: 'Titre gardé', content: 'Contenu gardé' });
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /Titre gardé/);
+  assert.match(bad.text, /Contenu gardé/);
+  const ok = await teacher.post(`/lessons/${lesson}/edit`, { date: today, title: 'Séance corrigée', content: 'Nouveau contenu', publish: '1' });
+  assert.equal(ok.status, 303);
+  assert.match((await pupil.get('/homework')).text, /Séance corrigée/);
+  assert.equal((await pupil.post(`/lessons/${lesson}/edit`, { date: today, title: 'Pirate', publish: '1' })).status, 403);
+  // the homework given with it
+  const hw = must(/href="\/homework\/(\d+)\/edit"/, (await teacher.get(`/teaching/${mathsTeaching}`)).text, 'a homework edit link');
+  const badHw = await teacher.post(`/homework/${hw}/edit`, { title: 'Devoir gardé', given_on: today, due_on: '2020-01-01', minutes: '20' });
+  assert.equal(badHw.status, 400);
+  assert.match(badHw.text, /Devoir gardé/);
+  const badMin = await teacher.post(`/homework/${hw}/edit`, { title: 'Devoir gardé', given_on: today, due_on: due, minutes: '-3' });
+  assert.equal(badMin.status, 400);
+  assert.equal((await teacher.post(`/homework/${hw}/edit`, { title: 'Devoir modifié', given_on: today, due_on: due, minutes: '25', publish: '1' })).status, 303);
+  assert.equal((await hugo.post(`/homework/${hw}/edit`, { title: 'x', given_on: today, due_on: due })).status, 403);
+});
