@@ -407,17 +407,23 @@ int parents_of(store_src_t src, arena_t *a, int64_t child_id, person_t **out)
 
 /* ---- teaching ---- */
 
+int teaching_find(store_src_t src, int64_t teacher_id, int64_t subject_id, int64_t class_id, int64_t group_id,
+                  int64_t *id)
+{
+    *id = 0;
+    return store_int(src,
+                     "SELECT id FROM teaching WHERE teacher_id = ? AND subject_id = ? AND "
+                     "COALESCE(class_id, 0) = ? AND COALESCE(group_id, 0) = ?",
+                     STORE_ARGS(SA_INT(teacher_id), SA_INT(subject_id), SA_INT(class_id), SA_INT(group_id)), id);
+}
+
 int teaching_set(store_tx_t *tx, int64_t teacher_id, int64_t subject_id, int64_t class_id, int64_t group_id,
                  upsert_result_t *result)
 {
     if ((class_id == 0) == (group_id == 0))
         return STORE_CONSTRAINT;
-    int64_t existing = 0;
-    int rc = store_int(STORE_TX(tx),
-                       "SELECT id FROM teaching WHERE teacher_id = ? AND subject_id = ? AND "
-                       "COALESCE(class_id, 0) = ? AND COALESCE(group_id, 0) = ?",
-                       STORE_ARGS(SA_INT(teacher_id), SA_INT(subject_id), SA_INT(class_id), SA_INT(group_id)),
-                       &existing);
+    int64_t existing;
+    int rc = teaching_find(STORE_TX(tx), teacher_id, subject_id, class_id, group_id, &existing);
     if (rc < 0)
         return rc;
     if (rc == 1) {

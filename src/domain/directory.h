@@ -115,6 +115,10 @@ typedef struct teaching {
 
 int teaching_set(store_tx_t *tx, int64_t teacher_id, int64_t subject_id, int64_t class_id, int64_t group_id,
                  upsert_result_t *result);
+/* The teaching row teacher x subject x (class_id or group_id, the other 0): 1 found
+ * (its id in *id), 0 none. */
+int teaching_find(store_src_t src, int64_t teacher_id, int64_t subject_id, int64_t class_id, int64_t group_id,
+                  int64_t *id);
 int teaching_of_teacher(store_src_t src, arena_t *a, int64_t teacher_id, teaching_t **out);
 int teaching_of_class(store_src_t src, arena_t *a, int64_t class_id, teaching_t **out);
 /* One teaching row: 1 found, 0 none. */

@@ -10,6 +10,14 @@
  *   import twice changes nothing the second time.
  * - People are matched by an external id in the importer's namespace ("aaf:<id>",
  *   "csv:<UAI>:<id>"), never by name; accounts created by hand are not touched.
+ * - Timetable slots, when given, are matched by (teaching, day, start, weeks) and
+ *   holidays by (label, first day); among the school's rows the latest matching one
+ *   is updated, even one that had ended. Slots of this importer's teachers that are
+ *   still running and no longer listed are removed from today on
+ *   (timetable_slot_remove: deleted, or ended yesterday when changes or roll calls
+ *   refer to them); holidays of the current school year or later no longer listed
+ *   are deleted. A slot's teaching must be in the data's teaching (when given) or
+ *   else in the store, which import_apply checks in its transaction.
  */
 #ifndef CARTABLE_DOMAIN_IMPORT_H
 #define CARTABLE_DOMAIN_IMPORT_H
@@ -18,6 +26,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/str.h"
 #include "domain/people.h"
 #include "store/store.h"
@@ -56,6 +65,23 @@ typedef struct import_teaching {
     const char *where;
 } import_teaching_t;
 
+/* A weekly slot: its teaching named as in a teaching row (where included). */
+typedef struct import_slot {
+    import_teaching_t teaching;
+    int weekday;              /* 1 Monday .. 7 Sunday */
+    int starts_min, ends_min; /* minutes after midnight */
+    char weeks;               /* 0 (every week), 'A' or 'B' */
+    str_t room;
+    date_t from, to;          /* {0}: not given, the school year's first or last day */
+    const char *where;
+} import_slot_t;
+
+typedef struct import_holiday {
+    str_t label;
+    date_t from, to;
+    const char *where;
+} import_holiday_t;
+
 typedef struct import_data {
     str_t uai, school_name, school_kind, city;
     str_t ns; /* "aaf" or "csv:<UAI>" */
@@ -71,10 +97,15 @@ typedef struct import_data {
     int nlinks;
     import_teaching_t *teaching;
     int nteaching;
+    import_slot_t *slots;
+    int nslots;
+    import_holiday_t *holidays;
+    int nholidays;
     /* What the files cover: only those roles lose members the files do not list,
-     * and groups, links and teaching are synced only when given. */
+     * and groups, links, teaching, the timetable and holidays are synced only when
+     * given. */
     bool has_role[ROLE_COUNT];
-    bool has_groups, has_links, has_teaching;
+    bool has_groups, has_links, has_teaching, has_timetable, has_holidays;
 } import_data_t;
 
 /* Reads a directory of CSV files (docs/formats/csv.md). Returns true, or false with
@@ -91,7 +122,7 @@ typedef struct import_counts {
 } import_counts_t;
 
 typedef struct import_report {
-    import_counts_t classes, groups, subjects, people, memberships, enrolments, links, teaching;
+    import_counts_t classes, groups, subjects, people, memberships, enrolments, links, teaching, slots, holidays;
     char error[512]; /* set when import_apply fails */
 } import_report_t;
 

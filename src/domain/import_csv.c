@@ -1,10 +1,12 @@
 /* The CSV import format (docs/formats/csv.md). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/csv.h"
 #include "domain/import.h"
+#include "domain/timetable.h"
 
 #define CSV_FILE_MAX (64u << 20)
 
@@ -60,6 +62,31 @@ static str_t field(const columns_t *cols, str_t *fields, int i)
 static const char *where(reader_t *r, const char *file, int line)
 {
     return arena_printf(r->a, "%s:%d", file, line);
+}
+
+/* "file:line: what" in the reader's err; returns false. */
+static bool row_error(reader_t *r, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool row_error(reader_t *r, const char *file, int line, const char *fmt, ...)
+{
+    int n = snprintf(r->err, r->errlen, "%s:%d: ", file, line);
+    if (n >= 0 && (size_t)n < r->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->err + n, r->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+/* An optional date column: YYYY-MM-DD or DD/MM/YYYY; empty leaves *out as {0}. */
+static bool date_field(reader_t *r, const char *file, int line, const char *column, str_t text, date_t *out)
+{
+    *out = (date_t){0};
+    if (text.len == 0 || date_parse_iso(text, out) || date_parse_fr(text, out))
+        return true;
+    return row_error(r, file, line, "%s \"%.*s\" is not a date (YYYY-MM-DD or DD/MM/YYYY)", column, (int)text.len,
+                     text.ptr);
 }
 
 /* Each file's rows go through `row`; returns false on the first error. */
@@ -173,11 +200,8 @@ static bool pupil_row(reader_t *r, const char *file, int line, const columns_t *
     import_person_t *p = person_row(r, file, line, cols, f, ROLE_PUPIL);
     str_t birth = field(cols, f, 4);
     date_t d;
-    if (birth.len && !date_parse_iso(birth, &d) && !date_parse_fr(birth, &d)) {
-        snprintf(r->err, r->errlen, "%s:%d: birth_date \"%.*s\" is not a date (YYYY-MM-DD or DD/MM/YYYY)", file, line,
-                 (int)birth.len, birth.ptr);
+    if (!date_field(r, file, line, "birth_date", birth, &d))
         return false;
-    }
     if (birth.len) {
         char *iso = arena_alloc(r->a, 11);
         date_format_iso(d, iso);
@@ -233,14 +257,68 @@ static bool staff_row(reader_t *r, const char *file, int line, const columns_t *
     return true;
 }
 
-static bool teaching_row(reader_t *r, const char *file, int line, const columns_t *cols, str_t *f)
+/* teacher, subject, class, group: the first four columns of teaching.csv and
+ * timetable.csv. */
+static void teaching_fields(import_teaching_t *t, const char *where_, const columns_t *cols, str_t *f)
 {
-    import_teaching_t *t = ADD(&r->d->teaching, &r->d->nteaching, import_teaching_t);
-    t->where = where(r, file, line);
+    t->where = where_;
     t->teacher_id = field(cols, f, 0);
     t->subject_code = field(cols, f, 1);
     t->class_code = field(cols, f, 2);
     t->group_code = field(cols, f, 3);
+}
+
+static bool teaching_row(reader_t *r, const char *file, int line, const columns_t *cols, str_t *f)
+{
+    import_teaching_t *t = ADD(&r->d->teaching, &r->d->nteaching, import_teaching_t);
+    teaching_fields(t, where(r, file, line), cols, f);
+    return true;
+}
+
+static bool time_field(reader_t *r, const char *file, int line, const char *column, str_t text, int *out)
+{
+    *out = timetable_parse_time(text);
+    if (*out >= 0)
+        return true;
+    return row_error(r, file, line, "%s \"%.*s\" is not a time (HH:MM)", column, (int)text.len, text.ptr);
+}
+
+/* Columns: teacher, subject, class, group, day, start, end, room, weeks, from, to.
+ * What the values mean together (end after start...) is import_validate's. */
+static bool timetable_row(reader_t *r, const char *file, int line, const columns_t *cols, str_t *f)
+{
+    import_slot_t *s = ADD(&r->d->slots, &r->d->nslots, import_slot_t);
+    memset(s, 0, sizeof *s);
+    s->where = where(r, file, line);
+    teaching_fields(&s->teaching, s->where, cols, f);
+    str_t day = field(cols, f, 4), weeks = field(cols, f, 8);
+    s->weekday = timetable_parse_weekday(day);
+    if (s->weekday < 0)
+        return row_error(r, file, line, "day \"%.*s\" is not a day of the week (1 to 7, lundi to dimanche, monday to "
+                         "sunday)", (int)day.len, day.ptr);
+    if (!time_field(r, file, line, "start", field(cols, f, 5), &s->starts_min) ||
+        !time_field(r, file, line, "end", field(cols, f, 6), &s->ends_min))
+        return false;
+    s->room = field(cols, f, 7);
+    if (weeks.len == 1 && (weeks.ptr[0] == 'A' || weeks.ptr[0] == 'a' || weeks.ptr[0] == 'B' || weeks.ptr[0] == 'b'))
+        s->weeks = (char)(weeks.ptr[0] & ~0x20); /* upper case */
+    else if (weeks.len)
+        return row_error(r, file, line, "weeks \"%.*s\" is not empty (every week), A or B", (int)weeks.len,
+                         weeks.ptr);
+    return date_field(r, file, line, "from", field(cols, f, 9), &s->from) &&
+           date_field(r, file, line, "to", field(cols, f, 10), &s->to);
+}
+
+static bool holiday_row(reader_t *r, const char *file, int line, const columns_t *cols, str_t *f)
+{
+    import_holiday_t *h = ADD(&r->d->holidays, &r->d->nholidays, import_holiday_t);
+    h->where = where(r, file, line);
+    h->label = field(cols, f, 0);
+    str_t from = field(cols, f, 1), to = field(cols, f, 2);
+    if (!date_field(r, file, line, "from", from, &h->from) || !date_field(r, file, line, "to", to, &h->to))
+        return false;
+    if (!from.len || !to.len)
+        return row_error(r, file, line, "a holiday needs its first and last days (from and to)");
     return true;
 }
 
@@ -259,6 +337,10 @@ bool import_read_csv(arena_t *a, const char *dir, import_data_t *out, char *err,
     columns_t teachers = {{"id", "last_name", "first_name", "email", NULL}, {true, true, true, false}};
     columns_t staff = {{"id", "last_name", "first_name", "email", "role", NULL}, {true, true, true, false, false}};
     columns_t teaching = {{"teacher", "subject", "class", "group", NULL}, {true, true, false, false}};
+    columns_t timetable = {
+        {"teacher", "subject", "class", "group", "day", "start", "end", "room", "weeks", "from", "to", NULL},
+        {true, true, false, false, true, true, true, false, false, false, false}};
+    columns_t holidays = {{"label", "from", "to", NULL}, {true, true, true}};
     int rc;
     if (read_all(&r, "school.csv", true, &school, school_row) < 0 ||
         read_all(&r, "classes.csv", true, &classes, class_row) < 0 ||
@@ -277,6 +359,12 @@ bool import_read_csv(arena_t *a, const char *dir, import_data_t *out, char *err,
     if ((rc = read_all(&r, "teaching.csv", false, &teaching, teaching_row)) < 0)
         return false;
     out->has_teaching = rc == 1;
+    if ((rc = read_all(&r, "timetable.csv", false, &timetable, timetable_row)) < 0)
+        return false;
+    out->has_timetable = rc == 1;
+    if ((rc = read_all(&r, "holidays.csv", false, &holidays, holiday_row)) < 0)
+        return false;
+    out->has_holidays = rc == 1;
     if (!out->uai.len) {
         snprintf(err, errlen, "school.csv: no school row");
         return false;

@@ -78,6 +78,21 @@ int timetable_parse_time(str_t s)
     return h * 60 + m;
 }
 
+int timetable_parse_weekday(str_t s)
+{
+    static const char *const names[2][7] = {
+        {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"},
+        {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"},
+    };
+    if (s.len == 1 && s.ptr[0] >= '1' && s.ptr[0] <= '7')
+        return s.ptr[0] - '0';
+    for (int lang = 0; lang < 2; lang++)
+        for (int d = 0; d < 7; d++)
+            if (str_ieq(s, str_from(names[lang][d])))
+                return d + 1;
+    return -1;
+}
+
 /* ---- weeks and holidays ---- */
 
 typedef struct year_ref {
@@ -134,34 +149,31 @@ int timetable_week_is_a(store_src_t src, int64_t school_id, date_t on, bool *is_
     return 0;
 }
 
-typedef struct holiday_row {
-    str_t label;
-    date_t from, to;
-} holiday_row_t;
-
 static void fill_holiday(arena_t *a, const store_row_t *row, void *item)
 {
-    holiday_row_t *h = item;
-    h->label = store_row_text_copy(row, 0, a);
-    date_parse_iso(store_row_text(row, 1), &h->from);
-    date_parse_iso(store_row_text(row, 2), &h->to);
+    timetable_holiday_t *h = item;
+    h->id = store_row_int(row, 0);
+    h->label = store_row_text_copy(row, 1, a);
+    date_parse_iso(store_row_text(row, 2), &h->from);
+    date_parse_iso(store_row_text(row, 3), &h->to);
 }
 
-static int holidays_between(store_src_t src, arena_t *a, int64_t school_id, date_t from, date_t to, holiday_row_t **out)
+int timetable_holidays_between(store_src_t src, arena_t *a, int64_t school_id, date_t from, date_t to,
+                               timetable_holiday_t **out)
 {
     char f[11], t[11];
     date_format_iso(from, f);
     date_format_iso(to, t);
     return store_list(src, a,
-                      "SELECT label, starts_on, ends_on FROM holidays WHERE school_id = ? AND starts_on <= ? "
-                      "AND ends_on >= ? ORDER BY starts_on",
+                      "SELECT id, label, starts_on, ends_on FROM holidays WHERE school_id = ? AND starts_on <= ? "
+                      "AND ends_on >= ? ORDER BY starts_on, id",
                       STORE_ARGS(SA_INT(school_id), SA_CSTR(t), SA_CSTR(f)), sizeof **out, fill_holiday, (void **)out);
 }
 
 int timetable_holiday(store_src_t src, arena_t *a, int64_t school_id, date_t on, str_t *label)
 {
-    holiday_row_t *h;
-    int n = holidays_between(src, a, school_id, on, on, &h);
+    timetable_holiday_t *h;
+    int n = timetable_holidays_between(src, a, school_id, on, on, &h);
     if (n <= 0)
         return n;
     *label = h[0].label;
@@ -191,6 +203,14 @@ int timetable_slot_get(store_src_t src, arena_t *a, int64_t slot_id, timetable_s
 {
     return store_one(src, a, "SELECT " SLOT_COLUMNS " FROM timetable_slots WHERE id = ?", STORE_ARGS(SA_INT(slot_id)),
                      sizeof *out, fill_slot, out);
+}
+
+int timetable_slots_of_school(store_src_t src, arena_t *a, int64_t school_id, timetable_slot_t **out)
+{
+    return store_list(src, a,
+                      "SELECT " SLOT_COLUMNS " FROM timetable_slots WHERE school_id = ? "
+                      "ORDER BY valid_to DESC, id DESC",
+                      STORE_ARGS(SA_INT(school_id)), sizeof **out, fill_slot, (void **)out);
 }
 
 typedef struct change_row {
@@ -306,8 +326,8 @@ int timetable_range(store_src_t src, arena_t *a, int64_t school_id, const teachi
     if (nchanges < 0)
         return nchanges;
 
-    holiday_row_t *hol;
-    int nhol = holidays_between(src, a, school_id, from, to, &hol);
+    timetable_holiday_t *hol;
+    int nhol = timetable_holidays_between(src, a, school_id, from, to, &hol);
     if (nhol < 0)
         return nhol;
     date_t monday_a;
@@ -392,33 +412,97 @@ static bool valid_times(int starts, int ends)
     return starts >= 0 && ends <= 1440 && ends > starts;
 }
 
+const char *timetable_slot_problem(const timetable_slot_t *s)
+{
+    if (s->weekday < 1 || s->weekday > 7)
+        return "the day of the week must be 1 (Monday) to 7 (Sunday)";
+    if (!valid_times(s->starts_min, s->ends_min))
+        return "the lesson must end after it starts, within the day";
+    if (s->weeks && s->weeks != 'A' && s->weeks != 'B')
+        return "weeks must be every week, A or B";
+    if (!date_valid(s->valid_from) || !date_valid(s->valid_to) || date_compare(s->valid_to, s->valid_from) < 0)
+        return "the slot's validity must be two dates, the second not before the first";
+    if (s->room.len > ROOM_MAX)
+        return "the room name is too long (40 characters at most)";
+    return NULL;
+}
+
+/* Inserts a slot of t (its id in *new_id), or rewrites slot s->id when update. */
+static int slot_write(store_tx_t *tx, const teaching_t *t, const timetable_slot_t *s, bool update, int64_t *new_id,
+                      char *err, size_t errlen)
+{
+    const char *problem = timetable_slot_problem(s);
+    if (problem)
+        return invalid(err, errlen, problem);
+    char from[11], to[11], weeks[2] = {s->weeks, 0};
+    date_format_iso(s->valid_from, from);
+    date_format_iso(s->valid_to, to);
+    store_arg_t args[] = {SA_INT(s->weekday), SA_INT(s->starts_min), SA_INT(s->ends_min), SA_CSTR(weeks),
+                          SA_TEXT(s->room),   SA_CSTR(from),         SA_CSTR(to),
+                          SA_INT(update ? s->id : t->school_id),     SA_INT(t->id)};
+    int rc = store_tx_exec(tx,
+                           update ? "UPDATE timetable_slots SET weekday = ?, starts_min = ?, ends_min = ?, weeks = ?, "
+                                    "room = ?, valid_from = ?, valid_to = ? WHERE id = ? AND teaching_id = ?"
+                                  : "INSERT INTO timetable_slots (weekday, starts_min, ends_min, weeks, room, "
+                                    "valid_from, valid_to, school_id, teaching_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           args, sizeof args / sizeof args[0]);
+    if (rc != STORE_OK)
+        return rc;
+    if (update && store_tx_changes(tx) == 0)
+        return invalid(err, errlen, "no such lesson in this timetable");
+    if (!update && new_id)
+        *new_id = store_tx_last_id(tx);
+    school_day_touch(tx, t);
+    return STORE_OK;
+}
+
 int timetable_slot_add(store_tx_t *tx, const teaching_t *t, const timetable_slot_t *s, int64_t *id, char *err,
                        size_t errlen)
 {
-    if (s->weekday < 1 || s->weekday > 7)
-        return invalid(err, errlen, "the day of the week must be 1 (Monday) to 7 (Sunday)");
-    if (!valid_times(s->starts_min, s->ends_min))
-        return invalid(err, errlen, "the lesson must end after it starts, within the day");
-    if (s->weeks && s->weeks != 'A' && s->weeks != 'B')
-        return invalid(err, errlen, "weeks must be every week, A or B");
-    if (!date_valid(s->valid_from) || !date_valid(s->valid_to) || date_compare(s->valid_to, s->valid_from) < 0)
-        return invalid(err, errlen, "the slot's validity must be two dates, the second not before the first");
-    if (s->room.len > ROOM_MAX)
-        return invalid(err, errlen, "the room name is too long (40 characters at most)");
-    char f[11], to[11], w[2] = {s->weeks, 0};
-    date_format_iso(s->valid_from, f);
-    date_format_iso(s->valid_to, to);
-    int rc = store_tx_exec(tx,
-                           "INSERT INTO timetable_slots (school_id, teaching_id, weekday, starts_min, ends_min, weeks, "
-                           "room, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           STORE_ARGS(SA_INT(t->school_id), SA_INT(t->id), SA_INT(s->weekday), SA_INT(s->starts_min),
-                                      SA_INT(s->ends_min), SA_CSTR(w), SA_TEXT(s->room), SA_CSTR(f), SA_CSTR(to)));
+    return slot_write(tx, t, s, false, id, err, errlen);
+}
+
+int timetable_slot_update(store_tx_t *tx, const teaching_t *t, const timetable_slot_t *s, char *err, size_t errlen)
+{
+    return slot_write(tx, t, s, true, NULL, err, errlen);
+}
+
+int timetable_slot_remove(store_tx_t *tx, const teaching_t *t, int64_t slot_id, date_t from)
+{
+    char f[11], before[11];
+    date_format_iso(from, f);
+    date_format_iso(date_add_days(from, -1), before);
+    int64_t mine = 0;
+    int rc = store_int(STORE_TX(tx), "SELECT COUNT(*) FROM timetable_slots WHERE id = ? AND teaching_id = ?",
+                       STORE_ARGS(SA_INT(slot_id), SA_INT(t->id)), &mine);
+    if (rc < 0 || !mine)
+        return rc < 0 ? rc : 0;
+    /* From `from` on the lesson no longer takes place: its changes from then on go,
+     * its roll calls from then on stay with their teaching only. */
+    rc = store_tx_exec(tx, "DELETE FROM timetable_changes WHERE slot_id = ? AND on_date >= ?",
+                       STORE_ARGS(SA_INT(slot_id), SA_CSTR(f)));
+    if (rc == STORE_OK)
+        rc = store_tx_exec(tx, "UPDATE roll_calls SET slot_id = NULL WHERE slot_id = ? AND on_date >= ?",
+                           STORE_ARGS(SA_INT(slot_id), SA_CSTR(f)));
+    int64_t refs = 0;
+    if (rc == STORE_OK)
+        rc = store_int(STORE_TX(tx),
+                       "SELECT (SELECT COUNT(*) FROM timetable_changes WHERE slot_id = ?) + "
+                       "(SELECT COUNT(*) FROM roll_calls WHERE slot_id = ?)",
+                       STORE_ARGS(SA_INT(slot_id), SA_INT(slot_id)), &refs);
+    if (rc < 0)
+        return rc;
+    /* What is left refers to days before `from`, when the slot was valid. */
+    if (refs)
+        rc = store_tx_exec(tx, "UPDATE timetable_slots SET valid_to = ? WHERE id = ? AND teaching_id = ?",
+                           STORE_ARGS(SA_CSTR(before), SA_INT(slot_id), SA_INT(t->id)));
+    else
+        rc = store_tx_exec(tx, "DELETE FROM timetable_slots WHERE id = ? AND teaching_id = ?",
+                           STORE_ARGS(SA_INT(slot_id), SA_INT(t->id)));
     if (rc != STORE_OK)
         return rc;
-    if (id)
-        *id = store_tx_last_id(tx);
     school_day_touch(tx, t);
-    return STORE_OK;
+    return refs ? 2 : 1;
 }
 
 int timetable_change_add(store_tx_t *tx, const teaching_t *t, const timetable_change_t *c, int64_t by, int64_t *id,
@@ -496,23 +580,63 @@ int timetable_change_remove(store_tx_t *tx, const teaching_t *t, int64_t change_
     return 1;
 }
 
-int timetable_holiday_add(store_tx_t *tx, int64_t school_id, str_t label, date_t from, date_t to, int64_t *id,
-                          char *err, size_t errlen)
+const char *timetable_holiday_problem(str_t label, date_t from, date_t to)
 {
     if (label.len == 0 || label.len > 80)
-        return invalid(err, errlen, "a holiday needs a name of at most 80 characters");
+        return "a holiday needs a name of at most 80 characters";
     if (!date_valid(from) || !date_valid(to) || date_compare(to, from) < 0)
-        return invalid(err, errlen, "a holiday needs two dates, the second not before the first");
+        return "a holiday needs two dates, the second not before the first";
+    return NULL;
+}
+
+/* Inserts a holiday (id 0: its id in *new_id) or rewrites holiday `id`. */
+static int holiday_write(store_tx_t *tx, int64_t school_id, int64_t id, str_t label, date_t from, date_t to,
+                         int64_t *new_id, char *err, size_t errlen)
+{
+    const char *problem = timetable_holiday_problem(label, from, to);
+    if (problem)
+        return invalid(err, errlen, problem);
     char f[11], t[11];
     date_format_iso(from, f);
     date_format_iso(to, t);
-    int rc = store_tx_exec(tx, "INSERT INTO holidays (school_id, label, starts_on, ends_on) VALUES (?, ?, ?, ?)",
-                           STORE_ARGS(SA_INT(school_id), SA_TEXT(label), SA_CSTR(f), SA_CSTR(t)));
+    int rc = id ? store_tx_exec(tx,
+                                "UPDATE holidays SET label = ?, starts_on = ?, ends_on = ? WHERE id = ? AND "
+                                "school_id = ?",
+                                STORE_ARGS(SA_TEXT(label), SA_CSTR(f), SA_CSTR(t), SA_INT(id), SA_INT(school_id)))
+                : store_tx_exec(tx, "INSERT INTO holidays (school_id, label, starts_on, ends_on) VALUES (?, ?, ?, ?)",
+                                STORE_ARGS(SA_INT(school_id), SA_TEXT(label), SA_CSTR(f), SA_CSTR(t)));
     if (rc != STORE_OK)
         return rc;
-    if (id)
-        *id = store_tx_last_id(tx);
+    if (id && store_tx_changes(tx) == 0)
+        return invalid(err, errlen, "no such holiday in this school");
+    if (!id && new_id)
+        *new_id = store_tx_last_id(tx);
     /* Holidays cover every class of the school. */
     store_tx_touch(tx, STORE_TOPIC_SCHOOL_DAY);
     return STORE_OK;
+}
+
+int timetable_holiday_add(store_tx_t *tx, int64_t school_id, str_t label, date_t from, date_t to, int64_t *id,
+                          char *err, size_t errlen)
+{
+    return holiday_write(tx, school_id, 0, label, from, to, id, err, errlen);
+}
+
+int timetable_holiday_update(store_tx_t *tx, int64_t school_id, int64_t id, str_t label, date_t from, date_t to,
+                             char *err, size_t errlen)
+{
+    return id > 0 ? holiday_write(tx, school_id, id, label, from, to, NULL, err, errlen)
+                  : invalid(err, errlen, "no such holiday in this school");
+}
+
+int timetable_holiday_remove(store_tx_t *tx, int64_t school_id, int64_t id)
+{
+    int rc = store_tx_exec(tx, "DELETE FROM holidays WHERE id = ? AND school_id = ?",
+                           STORE_ARGS(SA_INT(id), SA_INT(school_id)));
+    if (rc != STORE_OK)
+        return rc;
+    if (store_tx_changes(tx) == 0)
+        return 0;
+    store_tx_touch(tx, STORE_TOPIC_SCHOOL_DAY);
+    return 1;
 }
