@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "domain/grades.h"
 
 #define DEMO_WINDOW_DAYS 56
@@ -109,6 +110,14 @@ static int one_evaluation(demo_t *d, const teaching_t *t, const person_t *roster
     if (date_compare(marked_on, d->today) > 0)
         marked_on = d->today;
     int64_t marked = date_local_instant(marked_on, 18 * 60 + pick(&d->rng, 180));
+    /* nothing is stamped in the future: a demo made in the morning has today's marks already entered */
+    int64_t now = clock_now();
+    if (created > now)
+        created = now - 2 * 3600;
+    if (marked > now)
+        marked = now - 600;
+    if (marked < created)
+        marked = created;
     int64_t id;
     grades_error_t why;
     int rc = evaluation_save(d->tx, t, 0, &in, t->teacher_id, created, &id, &why);
@@ -191,7 +200,10 @@ int demo_grades(store_tx_t *tx, int64_t school_id, date_t today, uint64_t seed)
     date_t from = date_add_days(today, -DEMO_WINDOW_DAYS);
     if (date_compare(from, terms[k].starts) < 0)
         from = terms[k].starts;
+    /* marks up to yesterday; on a term's first day, today's (a new term is never empty in the demo) */
     date_t to = date_add_days(today, -1);
+    if (date_compare(to, from) < 0)
+        to = from;
     int64_t *ids;
     int nt = store_list(STORE_TX(tx), &arena,
                         "SELECT t.id FROM teaching t JOIN subjects s ON s.id = t.subject_id "
