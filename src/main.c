@@ -22,13 +22,17 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "domain/demo.h"
+#include "http/mailer.h"
 #include "http/ops.h"
 #include "http/server.h"
 #include "http/static.h"
+#include "live/updates.h"
 #include "store/store.h"
 #include "web/attendance.h"
 #include "web/grades.h"
+#include "web/messages.h"
 #include "web/news.h"
+#include "web/notify.h"
 #include "web/page.h"
 #include "web/schoolday.h"
 #include "web/template.h"
@@ -126,11 +130,14 @@ static int build_routes(app_t *app)
         grades_register_routes(app->router, err, sizeof err) != 0 ||
         attendance_register_routes(app->router, err, sizeof err) != 0 ||
         news_register_routes(app->router, err, sizeof err) != 0 ||
+        notify_register_routes(app->router, err, sizeof err) != 0 ||
+        messages_register_routes(app->router, err, sizeof err) != 0 ||
         schoolday_register_routes(app->router, err, sizeof err) != 0 ||
         notebook_register_routes(app->router, err, sizeof err) != 0 ||
         schoolday_api_register_routes(app->router, err, sizeof err) != 0 ||
         api_register_routes(app->router, err, sizeof err) != 0 ||
-        api_auth_register_routes(app->router, err, sizeof err) != 0) {
+        api_auth_register_routes(app->router, err, sizeof err) != 0 ||
+        live_register_routes(app->router, err, sizeof err) != 0) {
         logq_t q;
         LOG_ERROR("bad route table", "error=\"%s\"", logq(&q, err));
         return -1;
@@ -206,7 +213,15 @@ static int cmd_serve(int argc, char **argv)
         LOG_ERROR("cannot listen", "addr=\"%s\" error=\"%s\"", logq(&q1, cfg.listen), logq(&q2, err));
         return 1;
     }
+    /* E-mail digests: their own thread, stopped before the store closes. */
+    mailer_t *mailer;
+    if (mailer_start(&cfg, app->store, &mailer, err, sizeof err) != 0) {
+        logq_t q;
+        LOG_ERROR("cannot send e-mail", "error=\"%s\"", logq(&q, err));
+        return 2;
+    }
     int rc = server_run(app);
+    mailer_stop(mailer);
     hashpool_stop(app->hashpool);
     app->hashpool = NULL;
     store_close(app->store);

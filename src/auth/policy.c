@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "domain/messages.h"
+
 policy_target_t policy_target_school(int64_t school_id)
 {
     return (policy_target_t){.school_id = school_id};
@@ -138,6 +140,76 @@ static bool target_has_role(const policy_target_t *t, role_t role)
     return false;
 }
 
+static bool id_in(const int64_t *ids, int n, int64_t id)
+{
+    for (int i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+static bool target_role_in(const policy_target_t *t, int64_t school_id, role_t role)
+{
+    for (int i = 0; i < t->nroles; i++)
+        if (t->roles[i].school_id == school_id && t->roles[i].role == role)
+            return true;
+    return false;
+}
+
+/* Does the recipient t teach a pupil the principal follows in the school
+ * (themself when self_only, else their children)? */
+static bool teaches_a_learner_of(const principal_t *p, const policy_target_t *t, int64_t school_id, bool self_only)
+{
+    for (int i = 0; i < p->nlearners; i++) {
+        const learner_t *l = &p->learners[i];
+        if (l->school_id != school_id || (self_only != (l->pupil_id == p->person_id)))
+            continue;
+        if (l->class_id && id_in(t->taught_classes, t->ntaught_classes, l->class_id))
+            return true;
+        for (int g = 0; g < l->ngroups; g++)
+            if (id_in(t->taught_groups, t->ntaught_groups, l->groups[g]))
+                return true;
+    }
+    return false;
+}
+
+static bool may_write_to(const principal_t *p, const policy_target_t *t)
+{
+    int64_t school = t->school_id;
+    if (!school || !t->person_id || t->person_id == p->person_id || !t->rules || !principal_in_school(p, school))
+        return false;
+    bool recipient_teacher = target_role_in(t, school, ROLE_TEACHER);
+    bool recipient_staff = target_role_in(t, school, ROLE_STAFF) || target_role_in(t, school, ROLE_SCHOOL_ADMIN);
+    bool recipient_pupil = target_role_in(t, school, ROLE_PUPIL);
+    bool recipient_parent = target_role_in(t, school, ROLE_PARENT);
+    if (!recipient_teacher && !recipient_staff && !recipient_pupil && !recipient_parent)
+        return false;
+    if (principal_has_role(p, school, ROLE_TEACHER) || staff_of(p, school))
+        return true;
+    const msg_rules_t *rules = t->rules;
+    if (principal_has_role(p, school, ROLE_PUPIL)) {
+        if (recipient_staff && rules->pupil_to_staff)
+            return true;
+        if (recipient_teacher && rules->pupil_to_teachers && teaches_a_learner_of(p, t, school, true))
+            return true;
+        if (recipient_pupil && rules->pupil_to_classmates && p->pupil_class_id && t->class_id == p->pupil_class_id)
+            return true;
+    }
+    if (principal_has_role(p, school, ROLE_PARENT)) {
+        if (recipient_staff && rules->parent_to_staff)
+            return true;
+        if (recipient_teacher && rules->parent_to_teachers && teaches_a_learner_of(p, t, school, false))
+            return true;
+        if (recipient_parent && rules->parent_to_class_parents)
+            for (int i = 0; i < p->nlearners; i++)
+                if (p->learners[i].school_id == school && p->learners[i].pupil_id != p->person_id &&
+                    p->learners[i].class_id &&
+                    id_in(t->children_classes, t->nchildren_classes, p->learners[i].class_id))
+                    return true;
+    }
+    return false;
+}
+
 bool policy_allows(const principal_t *p, policy_action_t action, const policy_target_t *t)
 {
     if (!p || p->disabled || !t)
@@ -198,6 +270,18 @@ bool policy_allows(const principal_t *p, policy_action_t action, const policy_ta
             return true;
         return t->class_id && principal_teaches_class(p, t->class_id) &&
                principal_has_role(p, t->school_id, ROLE_TEACHER);
+    case POLICY_MESSAGE_WRITE:
+        return may_write_to(p, t);
+    case POLICY_MESSAGE_BROADCAST:
+        if (!t->school_id || (!t->class_id && !t->group_id))
+            return false;
+        if (staff_of(p, t->school_id))
+            return true;
+        return principal_has_role(p, t->school_id, ROLE_TEACHER) &&
+               ((t->class_id && principal_teaches_class(p, t->class_id)) ||
+                (t->group_id && principal_teaches_group(p, t->group_id)));
+    case POLICY_MESSAGE_MODERATE:
+        return admin_of(p, t->school_id);
     case POLICY_ACTION_COUNT:
         break;
     }
@@ -210,7 +294,8 @@ const char *policy_action_name(policy_action_t action)
         "school_directory", "school_accounts", "class_roster", "person_card",
         "person_account",   "person_manage",   "act_for_child",  "teaching_read",
         "teaching_write",   "teaching_hand_in", "pupil_record",  "pupil_justify",
-        "school_life",      "news_publish",
+        "school_life",      "news_publish",    "message_write", "message_broadcast",
+        "message_moderate",
     };
     return (unsigned)action < POLICY_ACTION_COUNT ? names[action] : "?";
 }

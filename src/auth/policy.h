@@ -49,6 +49,19 @@ typedef enum policy_action {
     /* Publish news to the school or its parents: staff and administrators; to a
      * class (target_class): also the class's teachers. */
     POLICY_NEWS_PUBLISH,
+    /* Messaging, within one school (target school_id): nobody writes across schools.
+     * Write to a person (policy_target_person plus the recipient's teaching and
+     * children's classes and the school's rules, see messages_resolve): teachers,
+     * staff and administrators to anyone of the school; pupils to their teachers,
+     * the staff, and classmates if the school allows; parents to their children's
+     * teachers, the staff, and parents of their children's classmates if allowed. */
+    POLICY_MESSAGE_WRITE,
+    /* Write to a whole class, group or a class's parents at once: the staff, and
+     * the teachers of that class or group. */
+    POLICY_MESSAGE_BROADCAST,
+    /* Read reported conversations, block senders, set the school's rules:
+     * administrators. */
+    POLICY_MESSAGE_MODERATE,
     POLICY_ACTION_COUNT
 } policy_action_t;
 
@@ -65,6 +78,13 @@ typedef struct policy_target {
     int64_t teacher_id;
     int64_t *groups;       /* a pupil's groups */
     int ngroups;
+    /* For messaging: what the recipient teaches, their children's classes and
+     * groups, and the school's switches. */
+    int64_t *taught_classes, *taught_groups;
+    int ntaught_classes, ntaught_groups;
+    int64_t *children_classes;
+    int nchildren_classes;
+    const struct msg_rules *rules;
 } policy_target_t;
 
 policy_target_t policy_target_school(int64_t school_id);

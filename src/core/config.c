@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/arena.h"
+#include "core/mail.h"
 
 typedef enum { OPT_STRING, OPT_BOOL, OPT_UINT, OPT_SIZE, OPT_DURATION } opt_type_t;
 
@@ -62,6 +64,26 @@ static const option_desc_t options[] = {
      "reverse proxies whose X-Forwarded-For is believed: addresses or networks (10.0.0.0/8), comma-separated"},
     {"default_lang", OPT_STRING, OFF(default_lang), 0, 0, "fr", "language when the browser asks for none we have: fr or en"},
     {"timezone", OPT_STRING, OFF(timezone), 0, 0, "Europe/Paris", "time zone times are shown in"},
+    {"ws_max_message", OPT_SIZE, OFF(ws_max_message), 128, 16ull << 20, "64K",
+     "largest WebSocket message accepted; a larger one closes the connection (1009)"},
+    {"ws_max_connections", OPT_UINT, OFF(ws_max_connections), 1, 10000000, "50000",
+     "open WebSocket connections per process, within max_connections (they count there too); beyond, 503"},
+    {"ws_ping_interval", OPT_DURATION, OFF(ws_ping_interval_ms), 100, 3600 * 1000, "30s",
+     "a WebSocket silent this long gets a ping, and is closed if still silent as long again"},
+    {"live_poll_interval", OPT_DURATION, OFF(live_poll_interval_ms), 10, 60 * 1000, "250ms",
+     "how often each worker looks for changes to push to live pages (the badge)"},
+    {"smtp_url", OPT_STRING, OFF(smtp_url), 0, 0, "",
+     "mail server for e-mail digests: smtp://host:port or smtps://host:port; empty sends no e-mail"},
+    {"smtp_from", OPT_STRING, OFF(smtp_from), 0, 0, "",
+     "sender of e-mails, \"Name <address>\" or an address (needed with smtp_url)"},
+    {"smtp_user", OPT_STRING, OFF(smtp_user), 0, 0, "", "user name for the mail server; empty: no authentication"},
+    {"smtp_password", OPT_STRING, OFF(smtp_password), 0, 0, "", "password for the mail server"},
+    {"smtp_tls", OPT_BOOL, OFF(smtp_tls), 0, 0, "false",
+     "require TLS with the mail server (STARTTLS on smtp://; smtps:// always uses it)"},
+    {"digest_period", OPT_DURATION, OFF(digest_period_ms), 1000, 31ull * 24 * 3600 * 1000, "1d",
+     "how often e-mail digests are sent: at most one per person and period, only when something is new"},
+    {"public_url", OPT_STRING, OFF(public_url), 0, 0, "",
+     "address people reach Cartable at (https://ent.example.org), for links in e-mails; empty: no links"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -370,6 +392,52 @@ int config_parse_arg(config_t *cfg, int argc, char **argv, int *i, char *err, si
     return apply(cfg, o, value, origin, err, errlen) == 0 ? 1 : -1;
 }
 
+/* A URL with one of the schemes, a host, and no space, control byte or quote. */
+static bool url_plain(const char *url, const char *const *schemes, size_t nschemes)
+{
+    size_t skip = 0;
+    for (size_t i = 0; i < nschemes && !skip; i++)
+        if (strncasecmp(url, schemes[i], strlen(schemes[i])) == 0)
+            skip = strlen(schemes[i]);
+    if (!skip || !url[skip] || url[skip] == '/' || url[skip] == ':')
+        return false;
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+            return false;
+    return true;
+}
+
+/* The e-mail settings: a mail server needs a sender; URLs must be what they say. */
+static int validate_mail(config_t *cfg, char *err, size_t errlen)
+{
+    static const char *const smtp[] = {"smtp://", "smtps://"}, *const web[] = {"http://", "https://"};
+    if (cfg->smtp_url[0]) {
+        if (!url_plain(cfg->smtp_url, smtp, 2)) {
+            set_err(err, errlen, "smtp_url: \"%s\" is not smtp://host[:port] or smtps://host[:port]", cfg->smtp_url);
+            return -1;
+        }
+        str_t name, addr;
+        if (!cfg->smtp_from[0]) {
+            set_err(err, errlen, "smtp_from: the sender address is needed when smtp_url is set");
+            return -1;
+        }
+        if (mail_mailbox_parse(str_from(cfg->smtp_from), &name, &addr) != 0) {
+            set_err(err, errlen, "smtp_from: \"%s\" is not an address or \"Name <address>\"", cfg->smtp_from);
+            return -1;
+        }
+    }
+    if (cfg->public_url[0]) {
+        if (!url_plain(cfg->public_url, web, 2)) {
+            set_err(err, errlen, "public_url: \"%s\" is not an http:// or https:// address", cfg->public_url);
+            return -1;
+        }
+        size_t n = strlen(cfg->public_url);
+        while (n && cfg->public_url[n - 1] == '/')
+            cfg->public_url[--n] = '\0';
+    }
+    return 0;
+}
+
 int config_validate(config_t *cfg, char *err, size_t errlen)
 {
     if (strcmp(cfg->default_lang, "fr") != 0 && strcmp(cfg->default_lang, "en") != 0) {
@@ -397,7 +465,7 @@ int config_validate(config_t *cfg, char *err, size_t errlen)
         set_err(err, errlen, "data: the data directory must not be empty");
         return -1;
     }
-    return 0;
+    return validate_mail(cfg, err, errlen);
 }
 
 void config_print_reference(void *file)

@@ -47,6 +47,17 @@ typedef struct config {
     char *trusted_proxies; /* addresses/networks whose X-Forwarded-For is believed */
     char *default_lang;    /* fr or en */
     char *timezone;        /* shown times; stored times are UTC */
+    uint64_t ws_max_message;     /* largest WebSocket message received (bytes) */
+    unsigned ws_max_connections; /* WebSocket connections per process (also counted in max_connections) */
+    uint64_t ws_ping_interval_ms; /* a silent WebSocket gets a ping after this, is dropped after twice this */
+    uint64_t live_poll_interval_ms; /* how often each worker looks for changes to push (live badge) */
+    char *smtp_url;        /* smtp://host:port or smtps://host:port; empty: no e-mail is sent */
+    char *smtp_from;       /* "Cartable <ent@example.org>" or "ent@example.org" */
+    char *smtp_user;       /* SMTP authentication; empty: none */
+    char *smtp_password;
+    bool smtp_tls;         /* require TLS (STARTTLS on smtp://; smtps:// always has it) */
+    uint64_t digest_period_ms; /* how often e-mail digests go out (one per person at most) */
+    char *public_url;      /* https://ent.example.org: where links in e-mails point; empty: no links */
 } config_t;
 
 void config_init_defaults(config_t *cfg);

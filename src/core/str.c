@@ -20,6 +20,14 @@ bool str_starts_with(str_t s, str_t prefix)
     return s.len >= prefix.len && (prefix.len == 0 || memcmp(s.ptr, prefix.ptr, prefix.len) == 0);
 }
 
+bool str_is_blank(str_t s)
+{
+    for (size_t i = 0; i < s.len; i++)
+        if (s.ptr[i] != ' ' && s.ptr[i] != '\t' && s.ptr[i] != '\r' && s.ptr[i] != '\n')
+            return false;
+    return true;
+}
+
 str_t str_trim(str_t s)
 {
     while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {

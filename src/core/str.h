@@ -30,6 +30,8 @@ static inline bool str_eq_cstr(str_t a, const char *b) { return str_eq(a, str_fr
 bool str_ieq(str_t a, str_t b); /* ASCII case-insensitive */
 bool str_starts_with(str_t s, str_t prefix);
 str_t str_trim(str_t s);        /* spaces and tabs */
+/* Empty, or only spaces, tabs and line breaks (a text field left blank). */
+bool str_is_blank(str_t s);
 str_t str_slice(str_t s, size_t from, size_t to);
 /* Splits off the part before the first `sep`; *rest gets what follows (STR_NULL if none). */
 str_t str_cut(str_t s, char sep, str_t *rest);

@@ -11,6 +11,7 @@
 #include "domain/grades.h"
 #include "domain/homework.h"
 #include "domain/news.h"
+#include "domain/messages.h"
 #include "domain/timetable.h"
 
 typedef struct rng {
@@ -407,6 +408,8 @@ int demo_school_day(store_tx_t *tx, int64_t school_id, date_t today, uint64_t se
     if ((rc = demo_attendance(tx, school_id, today, seed ^ 0xa77e)) != STORE_OK)
         goto out;
     if ((rc = demo_news(tx, school_id, today, seed ^ 0x4e35)) != STORE_OK)
+        goto out;
+    if ((rc = demo_messages(tx, school_id, today)) != STORE_OK)
         goto out;
     rc = STORE_OK;
 out:

@@ -193,7 +193,7 @@ int files_insert(store_tx_t *tx, int64_t school_id, int64_t owner_id, const stor
                                     SA_CSTR(f->content_type), SA_INT(f->size), SA_INT(clock_now())));
 }
 
-static void fill_file(arena_t *a, const store_row_t *row, void *item)
+void files_fill(arena_t *a, const store_row_t *row, void *item)
 {
     stored_file_t *f = item;
     str_t id = store_row_text(row, 0);
@@ -209,5 +209,5 @@ int files_get(store_src_t src, arena_t *a, str_t id, stored_file_t *out)
     if (id.len != FILE_ID_LEN)
         return 0;
     return store_one(src, a, "SELECT id, name, content_type, size FROM files WHERE id = ?", STORE_ARGS(SA_TEXT(id)),
-                     sizeof *out, fill_file, out);
+                     sizeof *out, files_fill, out);
 }

@@ -47,5 +47,7 @@ char *files_path(arena_t *a, const char *data_dir, const char *id);
 /* Inserts the row (in the caller's write job). */
 int files_insert(store_tx_t *tx, int64_t school_id, int64_t owner_id, const stored_file_t *f);
 int files_get(store_src_t src, arena_t *a, str_t id, stored_file_t *out);
+/* Fills a stored_file_t from a row "id, name, content_type, size" (store_list). */
+void files_fill(arena_t *a, const store_row_t *row, void *item);
 
 #endif

@@ -490,22 +490,12 @@ static void fill_submission(arena_t *a, const store_row_t *row, void *item)
     s->returned_at = store_row_int(row, 11);
 }
 
-static void fill_file(arena_t *a, const store_row_t *row, void *item)
-{
-    stored_file_t *f = item;
-    str_t id = store_row_text(row, 0);
-    snprintf(f->id, sizeof f->id, "%.*s", (int)id.len, id.ptr);
-    f->name = store_row_text_copy(row, 1, a);
-    f->content_type = store_row_text_copy(row, 2, a).ptr;
-    f->size = store_row_int(row, 3);
-}
-
 static int load_files(store_src_t src, arena_t *a, submission_t *s)
 {
     int n = store_list(src, a,
                        "SELECT f.id, f.name, f.content_type, f.size FROM submission_files sf JOIN files f "
                        "ON f.id = sf.file_id WHERE sf.submission_id = ? ORDER BY f.name",
-                       STORE_ARGS(SA_INT(s->id)), sizeof *s->files, fill_file, (void **)&s->files);
+                       STORE_ARGS(SA_INT(s->id)), sizeof *s->files, files_fill, (void **)&s->files);
     if (n < 0)
         return n;
     s->nfiles = n;

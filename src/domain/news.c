@@ -48,20 +48,12 @@ const char *news_problem_code(news_problem_t p)
     return (unsigned)p < sizeof codes / sizeof codes[0] && codes[p] ? codes[p] : "invalid";
 }
 
-static bool blank(str_t s)
-{
-    for (size_t i = 0; i < s.len; i++)
-        if (s.ptr[i] != ' ' && s.ptr[i] != '\t' && s.ptr[i] != '\r' && s.ptr[i] != '\n')
-            return false;
-    return true;
-}
-
 news_problem_t news_check(const news_draft_t *d)
 {
     if ((d->title.len && text_check(d->title.ptr, d->title.len) != TEXT_OK) ||
         (d->body.len && text_check(d->body.ptr, d->body.len) != TEXT_OK))
         return NEWS_BAD_TEXT;
-    if (!d->title.ptr || blank(d->title))
+    if (!d->title.ptr || str_is_blank(d->title))
         return NEWS_TITLE_EMPTY;
     str_t title = str_trim(d->title);
     if (utf8_length(title.ptr, title.len) > NEWS_TITLE_MAX)
@@ -70,7 +62,7 @@ news_problem_t news_check(const news_draft_t *d)
     for (size_t i = 0; i < title.len; i++)
         if (title.ptr[i] == '\n' || title.ptr[i] == '\r')
             return NEWS_BAD_TEXT;
-    if (!d->body.ptr || blank(d->body))
+    if (!d->body.ptr || str_is_blank(d->body))
         return NEWS_BODY_EMPTY;
     if (utf8_length(d->body.ptr, d->body.len) > NEWS_BODY_MAX)
         return NEWS_BODY_TOO_LONG;

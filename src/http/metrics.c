@@ -5,7 +5,7 @@
 
 #include "core/arena.h"
 
-static const int status_codes[] = {200, 201, 204, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405,
+static const int status_codes[] = {101, 200, 201, 204, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405,
                                    406, 409, 410, 413, 414, 415, 422, 429, 431, 500, 502, 503, 504};
 #define NSTATUS (sizeof status_codes / sizeof status_codes[0] + 1) /* + "other" */
 
@@ -27,6 +27,7 @@ struct metrics {
     _Atomic uint64_t accepted;
     _Atomic uint64_t rejected;
     _Atomic uint64_t inflight;
+    _Atomic uint64_t ws_open, ws_opened, ws_rejected, ws_received, ws_sent;
     route_counters_t slots[];
 };
 
@@ -91,6 +92,26 @@ void metrics_connection_rejected(metrics_t *m) { bump(&m->rejected, 1); }
 void metrics_inflight(metrics_t *m, int delta) { bump(&m->inflight, (uint64_t)(int64_t)delta); }
 uint64_t metrics_inflight_now(metrics_t *m) { return get(&m->inflight); }
 
+void metrics_websocket(metrics_t *m, int delta)
+{
+    if (delta > 0) {
+        bump(&m->ws_open, 1);
+        bump(&m->ws_opened, 1);
+    } else {
+        bump(&m->ws_open, (uint64_t)-1);
+    }
+}
+
+void metrics_websocket_rejected(metrics_t *m) { bump(&m->ws_rejected, 1); }
+
+void metrics_websocket_messages(metrics_t *m, uint64_t received, uint64_t sent)
+{
+    if (received)
+        bump(&m->ws_received, received);
+    if (sent)
+        bump(&m->ws_sent, sent);
+}
+
 static void label_value(buf_t *out, const char *s)
 {
     for (; *s; s++) {
@@ -120,7 +141,13 @@ void metrics_render(buf_t *out, const metrics_source_t *src)
 {
     unsigned nslots = src->nroutes + 2;
     uint64_t open = 0, accepted = 0, rejected = 0, inflight = 0;
+    uint64_t ws_open = 0, ws_opened = 0, ws_rejected = 0, ws_received = 0, ws_sent = 0;
     for (unsigned w = 0; w < src->nworkers; w++) {
+        ws_open += get(&src->workers[w]->ws_open);
+        ws_opened += get(&src->workers[w]->ws_opened);
+        ws_rejected += get(&src->workers[w]->ws_rejected);
+        ws_received += get(&src->workers[w]->ws_received);
+        ws_sent += get(&src->workers[w]->ws_sent);
         inflight += get(&src->workers[w]->inflight);
         open += get(&src->workers[w]->open_connections);
         accepted += get(&src->workers[w]->accepted);
@@ -198,4 +225,20 @@ void metrics_render(buf_t *out, const metrics_source_t *src)
                "# TYPE cartable_process_start_time_seconds gauge\ncartable_process_start_time_seconds %lld\n",
                (unsigned long long)open, (unsigned long long)accepted, (unsigned long long)rejected,
                (unsigned long long)inflight, (long long)src->started_at_unix);
+    buf_printf(out,
+               "# HELP cartable_websocket_connections WebSocket connections open now (also in "
+               "cartable_http_open_connections).\n"
+               "# TYPE cartable_websocket_connections gauge\ncartable_websocket_connections %llu\n"
+               "# HELP cartable_websocket_opened_total WebSocket connections opened.\n"
+               "# TYPE cartable_websocket_opened_total counter\ncartable_websocket_opened_total %llu\n"
+               "# HELP cartable_websocket_rejected_total WebSocket handshakes refused because ws_max_connections "
+               "was reached.\n"
+               "# TYPE cartable_websocket_rejected_total counter\ncartable_websocket_rejected_total %llu\n"
+               "# HELP cartable_websocket_messages_received_total WebSocket data messages received.\n"
+               "# TYPE cartable_websocket_messages_received_total counter\n"
+               "cartable_websocket_messages_received_total %llu\n"
+               "# HELP cartable_websocket_messages_sent_total WebSocket data messages sent.\n"
+               "# TYPE cartable_websocket_messages_sent_total counter\ncartable_websocket_messages_sent_total %llu\n",
+               (unsigned long long)ws_open, (unsigned long long)ws_opened, (unsigned long long)ws_rejected,
+               (unsigned long long)ws_received, (unsigned long long)ws_sent);
 }

@@ -26,6 +26,10 @@ void metrics_connection(metrics_t *m, int delta);
 void metrics_connection_rejected(metrics_t *m);
 void metrics_inflight(metrics_t *m, int delta);
 uint64_t metrics_inflight_now(metrics_t *m);
+/* WebSocket connections: delta +1 when one opens, -1 when it ends. */
+void metrics_websocket(metrics_t *m, int delta);
+void metrics_websocket_rejected(metrics_t *m); /* refused: ws_max_connections reached */
+void metrics_websocket_messages(metrics_t *m, uint64_t received, uint64_t sent);
 unsigned metrics_slot_unmatched(const metrics_t *m);
 unsigned metrics_slot_protocol(const metrics_t *m);
 

@@ -88,6 +88,9 @@ static void add_common_headers(request_t *r, const char *content_type, bool dyna
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL,
                               H2O_STRLIT("same-origin"));
     }
+    if (req->version < 0x200 && r->app->keep_alive_header[0])
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("keep-alive"), 0, NULL,
+                              r->app->keep_alive_header, strlen(r->app->keep_alive_header));
     if (dynamic && !has_header(req, H2O_TOKEN_CACHE_CONTROL))
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
 }

@@ -383,7 +383,12 @@ static void check_shutdown(worker_t *w)
 {
     uint64_t now = h2o_now(w->ctx.loop);
     uint64_t inflight = metrics_inflight_now(w->metrics);
-    if (inflight == 0 || now >= w->shutdown_deadline) {
+    /* WebSockets were sent 1001 when the shutdown began; whoever has not taken it
+     * after a short grace is dropped: a peer never holds the shutdown up. */
+    if (ws_registry_open(w) && (now >= w->shutdown_started + WS_SHUTDOWN_GRACE_MS || now >= w->shutdown_deadline))
+        ws_registry_abort(w);
+    uint64_t websockets = ws_registry_open(w);
+    if ((inflight == 0 && websockets == 0) || now >= w->shutdown_deadline) {
         if (inflight)
             LOG_WARN("shutdown timeout: requests still in flight were cut", "worker=%u requests=%llu", w->index,
                      (unsigned long long)inflight);
@@ -408,7 +413,10 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
                 w->listener = NULL;
             }
             h2o_context_request_shutdown(&w->ctx);
-            w->shutdown_deadline = h2o_now(w->ctx.loop) + w->app->config->shutdown_timeout_ms;
+            w->shutdown_started = h2o_now(w->ctx.loop);
+            w->shutdown_deadline = w->shutdown_started + w->app->config->shutdown_timeout_ms;
+            live_worker_shutdown(w);
+            ws_registry_shutdown(w);
             check_shutdown(w);
         }
         free(m);
@@ -445,6 +453,8 @@ static void *worker_main(void *arg)
     h2o_multithread_register_receiver(w->ctx.queue, &w->tasks, on_tasks);
     w->log_flush_timer.cb = on_log_flush;
     w->shutdown_check.cb = on_shutdown_check;
+    ws_registry_init(w);
+    live_worker_init(w);
     w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
@@ -452,6 +462,8 @@ static void *worker_main(void *arg)
     while (!w->exit)
         h2o_evloop_run(loop, INT32_MAX); /* returns on any interruption: the flag decides */
 
+    live_worker_dispose(w);
+    ws_registry_dispose(w);
     accesslog_flush(&w->accesslog);
     if (h2o_timeout_is_linked(&w->log_flush_timer))
         h2o_timeout_unlink(&w->log_flush_timer);
@@ -468,6 +480,9 @@ static void setup_globalconf(app_t *app, h2o_globalconf_t *gc)
     gc->http1.req_timeout = app->config->request_timeout_ms;
     gc->http1.upgrade_to_http2 = app->config->http2;
     gc->http2.idle_timeout = app->config->request_timeout_ms;
+    uint64_t idle_seconds = app->config->request_timeout_ms / 1000;
+    snprintf(app->keep_alive_header, sizeof app->keep_alive_header, "timeout=%llu",
+             (unsigned long long)(idle_seconds ? idle_seconds : 1));
     h2o_hostconf_t *host = h2o_config_register_host(gc, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof *handler);
@@ -569,6 +584,7 @@ int server_run(app_t *app)
         dayview_cache_init(&w->dayviews, app->config->class_view_cache);
         personal_cache_init(&w->personal, app->config->class_view_cache ? 8192 : 0);
         digest_cache_init(&w->digests, app->config->class_view_cache ? 8192 : 0);
+        notify_cache_init(&w->notifications, app->config->class_view_cache ? 16384 : 0);
         school_cache_init(&w->schools);
         app->workers[i] = w;
     }
@@ -605,6 +621,7 @@ int server_run(app_t *app)
         dayview_cache_dispose(&w->dayviews);
         personal_cache_dispose(&w->personal);
         digest_cache_dispose(&w->digests);
+        notify_cache_dispose(&w->notifications);
         school_cache_dispose(&w->schools);
         accesslog_dispose(&w->accesslog);
         chunk_cache_dispose(&w->chunk_cache);

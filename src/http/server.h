@@ -61,6 +61,9 @@ typedef struct app {
     struct ratelimit *login_ip_limit;      /* attempts per address */
     struct ratelimit *login_failure_limit; /* failures per login */
     proxy_list_t trusted_proxies;
+    /* "timeout=N" for HTTP/1.1 responses, so clients drop an idle connection
+     * before the server closes it rather than racing it with a new request. */
+    char keep_alive_header[32];
     /* Bound address, filled by server_listen ("127.0.0.1:8080"). */
     char bound_addr[128];
     int listen_fds[1024];

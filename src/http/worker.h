@@ -18,11 +18,14 @@
 #include "auth/revocation.h"
 #include "domain/dayview.h"
 #include "domain/digest.h"
+#include "domain/notify.h"
 #include "domain/school.h"
 #include "core/arena.h"
 #include "http/accesslog.h"
 #include "http/metrics.h"
 #include "http/server.h"
+#include "http/websocket.h"
+#include "live/updates.h"
 
 typedef struct worker {
     unsigned index;
@@ -37,7 +40,7 @@ typedef struct worker {
     h2o_multithread_receiver_t tasks; /* work handed back by the store writer, the hash pool */
     h2o_timeout_entry_t shutdown_check;
     h2o_timeout_entry_t log_flush_timer;
-    uint64_t shutdown_deadline;
+    uint64_t shutdown_started, shutdown_deadline;
     bool stopping;
     bool exit;
 
@@ -52,7 +55,11 @@ typedef struct worker {
     dayview_cache_t dayviews;
     personal_cache_t personal;
     digest_cache_t digests;
+    notify_cache_t notifications; /* badges */
     school_cache_t schools;
+
+    ws_registry_t websockets; /* this worker's WebSocket connections (http/websocket.h) */
+    live_worker_t live;       /* the live badge's connections and timer (live/updates.h) */
 
     uint64_t open_connections; /* mirrored in metrics for scrapes */
     uint64_t max_connections;

@@ -62,6 +62,7 @@ struct store {
     _Atomic uint64_t stat_jobs, stat_transactions, stat_failed;
     _Atomic uint64_t topic_version[STORE_TOPIC_COUNT];
     _Atomic uint64_t key_version[STORE_KEY_SLOTS];
+    _Atomic uint64_t changes; /* store_change_count */
 };
 
 static void *writer_main(void *arg);
@@ -72,7 +73,7 @@ struct store_reader {
     conn_t conn;
 };
 
-#define TX_KEYS_MAX 64
+#define TX_KEYS_MAX 1024 /* a class broadcast touches one key per recipient */
 
 struct store_tx {
     conn_t *conn;
@@ -495,10 +496,12 @@ static int topic_row(void *ud, const store_row_t *row)
     uint64_t v = (uint64_t)store_row_int(row, 1);
     if (t >= 0 && t < STORE_TOPIC_COUNT) {
         uint64_t cur = atomic_load_explicit(&s->topic_version[t], memory_order_relaxed);
-        while (v > cur &&
-               !atomic_compare_exchange_weak_explicit(&s->topic_version[t], &cur, v, memory_order_release,
-                                                      memory_order_relaxed))
+        bool raised = false;
+        while (v > cur && !(raised = atomic_compare_exchange_weak_explicit(&s->topic_version[t], &cur, v,
+                                                                            memory_order_release, memory_order_relaxed)))
             ;
+        if (raised)
+            atomic_fetch_add_explicit(&s->changes, 1, memory_order_release);
     }
     return 0;
 }
@@ -561,6 +564,8 @@ static void run_batch(store_t *s, store_job_t *batch)
          * acknowledgement sees the new version. */
         poll_topics(s);
     }
+    if (rc == STORE_OK && (touched || tx.nkeys))
+        atomic_fetch_add_explicit(&s->changes, 1, memory_order_release); /* after every version it covers */
     store_job_t *j = batch;
     while (j) {
         store_job_t *next = j->next; /* on_done may free the job */
@@ -703,6 +708,11 @@ void store_tx_touch_key(store_tx_t *tx, store_topic_t topic, uint64_t key)
         return;
     }
     tx->keys[tx->nkeys++] = slot;
+}
+
+uint64_t store_change_count(store_t *s)
+{
+    return atomic_load_explicit(&s->changes, memory_order_acquire);
 }
 
 uint64_t store_key_version(store_t *s, store_topic_t topic, uint64_t key)

@@ -147,6 +147,7 @@ typedef enum store_topic {
     STORE_TOPIC_DIRECTORY = 0, /* people, memberships, classes, links, teaching */
     STORE_TOPIC_SESSIONS,      /* epochs and revoked sessions */
     STORE_TOPIC_SCHOOL_DAY,    /* timetable, cahier de textes, hand-ins, grades, attendance, news */
+    STORE_TOPIC_MESSAGES,      /* conversations, read state, rules, notification settings */
     STORE_TOPIC_COUNT
 } store_topic_t;
 void store_tx_touch(store_tx_t *tx, store_topic_t topic);
@@ -161,6 +162,10 @@ uint64_t store_topic_version(store_t *s, store_topic_t topic);
 #define STORE_KEY_SLOTS 4096
 void store_tx_touch_key(store_tx_t *tx, store_topic_t topic, uint64_t key);
 uint64_t store_key_version(store_t *s, store_topic_t topic, uint64_t key);
+/* Rises after every commit that raised a topic or a key (once their versions have
+ * risen) and whenever a change made by another process is noticed: a watcher that
+ * polls "has anything changed since?" reads one integer before looking closer. */
+uint64_t store_change_count(store_t *s);
 
 #define STORE_ARGS(...) ((const store_arg_t[]){__VA_ARGS__}), (sizeof((const store_arg_t[]){__VA_ARGS__}) / sizeof(store_arg_t))
 #define STORE_NO_ARGS NULL, 0

@@ -94,12 +94,6 @@ static const char *audience_label(request_t *r, const news_item_t *n)
     return msg(r, MSG_news_to_school);
 }
 
-static const char *published_label(request_t *r, int64_t at)
-{
-    char t[6];
-    timetable_format_time(clock_local_minutes(at), t);
-    return arena_printf(&r->arena, "%s %s", attendance_date_label(r, date_of_instant(at)), t);
-}
 
 /* ---- the publishing choices ---- */
 
@@ -226,7 +220,7 @@ static void news_list_page(request_t *r)
         value_set_str(m, "title", items[i].title);
         value_set_str(m, "author_name", items[i].author_name);
         value_set_cstr(m, "audience_label", audience_label(r, &items[i]));
-        value_set_cstr(m, "published", published_label(r, items[i].published_at));
+        value_set_cstr(m, "published", page_instant_label(r, items[i].published_at));
         value_set_bool(m, "unread", items[i].unread);
         value_push(list, m);
     }
@@ -249,7 +243,7 @@ static void render_item(request_t *r, const principal_t *p, const news_item_t *n
     value_set_str(iv, "body", n->body);
     value_set_str(iv, "author_name", n->author_name);
     value_set_cstr(iv, "audience_label", audience_label(r, n));
-    value_set_cstr(iv, "published", published_label(r, n->published_at));
+    value_set_cstr(iv, "published", page_instant_label(r, n->published_at));
     value_set_bool(v, "published", request_query(r, "published").ptr != NULL);
     if (news_sees_reads(p, n)) {
         int64_t read = 0, audience = 0;

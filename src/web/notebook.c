@@ -20,6 +20,8 @@
 #include "web/page.h"
 #include "web/schoolday.h"
 #include "web/template.h"
+#include "web/uploads.h"
+#include "domain/messages.h"
 
 bool homework_for_pupil(request_t *r, int64_t homework_id, homework_item_t *hw, teaching_t *t);
 
@@ -286,30 +288,16 @@ static void lesson_create(request_t *r)
                                          .publish = j->lesson.publish, .publish_at = j->lesson.publish_at};
     }
     j->data_dir = r->app->config->data_dir;
-    for (upload_t *u = mp->uploads; u; u = u->next) {
-        if (u->size == 0 && (!u->filename.ptr || u->filename.len == 0))
-            continue;
-        int rc = j->nfiles < SUBMISSION_FILES_MAX
-                     ? files_adopt(&r->arena, j->data_dir, u->path, u->filename, &j->files[j->nfiles])
-                     : -3;
-        if (rc == 0) {
-            upload_claim(u);
-            j->nfiles++;
-            continue;
-        }
-        for (int i = 0; i < j->nfiles; i++)
-            files_discard(j->data_dir, j->files[i].id);
-        if (rc == -2) {
+    const char *refused;
+    upload_outcome_t adopted = uploads_adopt(r, mp, j->files, SUBMISSION_FILES_MAX, &j->nfiles, &refused);
+    if (adopted != UPLOADS_OK) {
+        if (adopted == UPLOADS_IO_ERROR) {
             respond_error(r, 500, MSG_error_internal, NULL);
             return;
         }
-        buf_t b;
-        buf_init(&b, &r->arena, 128);
-        const char *args[1] = {u->filename.ptr ? arena_strndup(&r->arena, u->filename.ptr, u->filename.len) : ""};
-        i18n_format(&b, (lang_id_t)r->lang, rc == -3 ? MSG_error_too_many_files : MSG_notebook_file_refused, args, 1);
-        buf_putc(&b, '\0');
-        lf->error = b.data;
-        notebook_page(r, &j->teaching, rc == -3 ? 413 : 415, lf);
+        int status;
+        lf->error = uploads_refusal_text(r, adopted, refused, &status);
+        notebook_page(r, &j->teaching, status, lf);
         return;
     }
     if (request_store_write(r, lesson_write, j, lesson_written) != 0) {
@@ -566,32 +554,16 @@ static void hand_in(request_t *r)
     }
     j->pupil_id = request_principal(r)->person_id;
     j->data_dir = r->app->config->data_dir;
-    for (upload_t *u = mp->uploads; u; u = u->next) {
-        if (u->size == 0 && (!u->filename.ptr || u->filename.len == 0))
-            continue; /* the empty file input of a form sent without a file */
-        if (j->nfiles == SUBMISSION_FILES_MAX) {
-            homework_page_render(r, &j->hw, &j->teaching, 413, j->text,
-                                 i18n_text((lang_id_t)r->lang, MSG_error_too_many_files));
+    const char *refused;
+    upload_outcome_t adopted = uploads_adopt(r, mp, j->files, SUBMISSION_FILES_MAX, &j->nfiles, &refused);
+    if (adopted != UPLOADS_OK) {
+        if (adopted == UPLOADS_IO_ERROR) {
+            respond_error(r, 500, MSG_error_internal, NULL);
             return;
         }
-        int rc = files_adopt(&r->arena, j->data_dir, u->path, u->filename, &j->files[j->nfiles]);
-        if (rc == 0) {
-            upload_claim(u);
-            j->nfiles++;
-            continue;
-        }
-        for (int i = 0; i < j->nfiles; i++)
-            files_discard(j->data_dir, j->files[i].id);
-        if (rc == -1) {
-            const char *args[1] = {u->filename.ptr ? arena_strndup(&r->arena, u->filename.ptr, u->filename.len) : ""};
-            buf_t b;
-            buf_init(&b, &r->arena, 128);
-            i18n_format(&b, (lang_id_t)r->lang, MSG_notebook_file_refused, args, 1);
-            buf_putc(&b, '\0');
-            homework_page_render(r, &j->hw, &j->teaching, 415, j->text, b.data);
-        } else {
-            respond_error(r, 500, MSG_error_internal, NULL);
-        }
+        int status;
+        const char *why = uploads_refusal_text(r, adopted, refused, &status);
+        homework_page_render(r, &j->hw, &j->teaching, status, j->text, why);
         return;
     }
     if (request_store_write(r, handin_write, j, handin_done) != 0) {
@@ -688,8 +660,9 @@ static void submission_give_back(request_t *r)
 
 /* ---- files ---- */
 
-/* May the principal read this file: a lesson's attachment (teaching read), or a
- * hand-in's (the pupil, their parents, the teaching's writers)? */
+/* May the principal read this file: a lesson's attachment (teaching read), a
+ * hand-in's (the pupil, their parents, the teaching's writers), or a message's
+ * (the conversation's members)? */
 static int file_allowed(request_t *r, const principal_t *p, str_t id)
 {
     store_src_t src = STORE_READER(r->worker->store_reader);
@@ -716,8 +689,10 @@ static int file_allowed(request_t *r, const principal_t *p, str_t id)
     rc = store_int(src, "SELECT l.teaching_id FROM lesson_files lf JOIN lessons l ON l.id = lf.lesson_id "
                         "WHERE lf.file_id = ? LIMIT 1",
                    STORE_ARGS(SA_TEXT(id)), &teaching_id);
-    if (rc <= 0)
+    if (rc < 0)
         return rc;
+    if (rc == 0) /* a message's attachment: the conversation's members */
+        return messages_file_readable(src, p->person_id, id);
     policy_target_t t;
     if ((rc = policy_target_teaching(r->worker->store_reader, &r->arena, teaching_id, &t)) < 0)
         return rc;

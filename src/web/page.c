@@ -1,11 +1,14 @@
 #include "web/page.h"
 
+#include "core/clock.h"
 #include "domain/school.h"
 #include "auth/policy.h"
 #include "http/identity.h"
 #include "http/response.h"
 #include "http/worker.h"
+#include "web/attendance.h"
 #include "web/template.h"
+#include "domain/timetable.h"
 
 const char *page_school_kind_label(request_t *r, str_t kind)
 {
@@ -48,6 +51,13 @@ const char *page_account_status(request_t *r, const person_t *p)
     return i18n_text((lang_id_t)r->lang, m);
 }
 
+const char *page_instant_label(request_t *r, int64_t at)
+{
+    char t[6];
+    timetable_format_time(clock_local_minutes(at), t);
+    return arena_printf(&r->arena, "%s %s", attendance_date_label(r, date_of_instant(at)), t);
+}
+
 static void add_user(request_t *r, value_t *site)
 {
     const principal_t *p = request_principal(r);
@@ -64,6 +74,14 @@ static void add_user(request_t *r, value_t *site)
     policy_target_t t = policy_target_school(school);
     if (school && policy_allows(p, POLICY_SCHOOL_DIRECTORY, &t))
         value_set_int(u, "directory_school", school);
+    /* The badge is on every page: from the worker's cache, recomputed only when
+     * something the person would be told about changed. A store error hides it. */
+    notify_badge_t badge;
+    if (notify_badge(&r->worker->notifications, r->app->store, r->worker->store_reader, p, date_today(), clock_now(),
+                     &badge) == 0) {
+        value_set_int(u, "badge_messages", badge.messages);
+        value_set_int(u, "badge_notifications", badge.notifications);
+    }
 }
 
 static void add_school(request_t *r, value_t *site)

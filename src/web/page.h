@@ -22,6 +22,8 @@ const char *page_role_label(request_t *r, role_t role);
 str_t page_safe_next(str_t next, str_t fallback);
 /* "Activated", "Not activated yet"... for a person as an administrator sees them. */
 const char *page_account_status(request_t *r, const person_t *p);
+/* "mardi 1 décembre 08:30": an instant in the school's time zone, in the request's language. */
+const char *page_instant_label(request_t *r, int64_t at);
 /* The label of a school kind in the request's language. */
 const char *page_school_kind_label(request_t *r, str_t kind);
 

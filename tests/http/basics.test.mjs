@@ -31,6 +31,8 @@ test('home page shows the demo school with the site headers', async () => {
   assert.match(r.headers.get('content-security-policy'), /frame-ancestors 'none'/);
   assert.equal(r.headers.get('x-frame-options'), 'DENY');
   assert.equal(r.headers.get('cache-control'), 'no-store');
+  // Clients learn the idle time, so they never reuse a connection the server is closing.
+  assert.match(r.headers.get('keep-alive'), /^timeout=\d+$/);
   const html = await r.text();
   assert.match(html, /^<!doctype html>\n<html lang="fr">/);
   assert.match(html, /Collège Jean Moulin \(démo\)/);

@@ -2,7 +2,7 @@
 // the calendar feed, for each role, with someone else's ids and bad input.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, signIn, cli, Visitor } from './lib/server.mjs';
+import { startServer, signIn, cli, Visitor, multipart } from './lib/server.mjs';
 
 let s, pupil, parent, teacher, hugo;
 let leaId, hugoId, mathsTeaching;
@@ -11,16 +11,6 @@ function must(re, text, what) {
   const m = text.match(re);
   if (!m) throw new Error(`${what} not found in ${text.slice(0, 400)}`);
   return m[1];
-}
-
-// A multipart form as a browser sends it; files: [{ name, type, data }].
-async function multipart(v, path, fields, files = []) {
-  const fd = new FormData();
-  fd.append('_csrf', v.csrf);
-  for (const [k, val] of Object.entries(fields)) fd.append(k, val);
-  for (const f of files) fd.append('files', new Blob([f.data], { type: f.type }), f.name);
-  const res = await fetch(v.url + path, { method: 'POST', body: fd, redirect: 'manual', headers: { cookie: v.cookieHeader() } });
-  return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
 before(async () => {

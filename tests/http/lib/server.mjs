@@ -163,6 +163,18 @@ export class Visitor {
   }
 }
 
+// A multipart form as a browser sends it (CSRF token included); files: [{ name, type, data }].
+export async function multipart(v, path, fields, files = []) {
+  const fd = new FormData();
+  fd.append('_csrf', v.csrf);
+  for (const [k, val] of Object.entries(fields)) {
+    for (const one of Array.isArray(val) ? val : [val]) fd.append(k, one);
+  }
+  for (const f of files) fd.append('files', new Blob([f.data], { type: f.type }), f.name);
+  const res = await fetch(v.url + path, { method: 'POST', body: fd, redirect: 'manual', headers: { cookie: v.cookieHeader() } });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
 // Runs the cartable command line against a running server's data directory.
 // Returns { code, stdout, stderr }.
 export function cli(server, args, { input } = {}) {
