@@ -5,23 +5,17 @@
 // Screenshots go to E2E_ARTIFACTS (default tests/e2e/artifacts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer } from '../http/lib/server.mjs';
+import { startServer, signIn } from '../http/lib/server.mjs';
+import { ARTIFACTS, launch, signedIn as signedInAs, shot, fitsTheScreen } from './lib/browser.mjs';
 
-const ARTIFACTS = process.env.E2E_ARTIFACTS || new URL('./artifacts/', import.meta.url).pathname;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 let s, browser;
 let homeworkTitle;
 
 before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   s = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launch();
 });
 
 after(async () => {
@@ -31,29 +25,7 @@ after(async () => {
 
 // A phone: 360 px wide, no JavaScript needed by the pages (it stays on: the
 // pages must not depend on it, and the test does not either).
-async function signedIn(login) {
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'fr-FR' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(s.url + '/login');
-  await page.fill('#login', login);
-  await page.fill('#password', 'cartable-demo');
-  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
-  assert.equal(new URL(page.url()).pathname, '/');
-  return { context, page, errors };
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-// No horizontal scrolling at 360 px: the layout is mobile first.
-async function fitsTheScreen(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 1, `page is ${overflow}px wider than the screen`);
-}
+const signedIn = (login) => signedInAs(browser, s.url, login);
 
 test('teacher: writes a lesson with homework, gives a mark, takes a roll call', async () => {
   const { context, page, errors } = await signedIn('demo.prof');
