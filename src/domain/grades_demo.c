@@ -114,8 +114,8 @@ static int one_evaluation(demo_t *d, const teaching_t *t, const person_t *roster
     int64_t now = clock_now();
     if (created > now)
         created = now - 2 * 3600;
-    if (marked > now)
-        marked = now - 600;
+    if (marked > now) /* marked yesterday evening instead */
+        marked = marked - 24 * 3600 < now ? marked - 24 * 3600 : now - 600;
     if (marked < created)
         marked = created;
     int64_t id;
