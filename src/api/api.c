@@ -36,6 +36,9 @@ static void api_index(request_t *r)
     value_set_cstr(links, "grades", "/api/v1/grades");
     value_set_cstr(links, "attendance", "/api/v1/attendance");
     value_set_cstr(links, "news", "/api/v1/news");
+    value_set_cstr(links, "conversations", "/api/v1/conversations");
+    value_set_cstr(links, "contacts", "/api/v1/contacts");
+    value_set_cstr(links, "notifications", "/api/v1/notifications");
     value_set_cstr(links, "openapi", "/api/v1/openapi.json");
     respond_json(r, 200, root);
 }
