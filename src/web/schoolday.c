@@ -516,14 +516,49 @@ static void pupil_notebook(request_t *r)
         respond_error(r, 503, MSG_error_unavailable, NULL);
         return;
     }
+    /* the pupil's subjects (teachings), to read the notebook one subject at a time */
+    teaching_t *t;
+    store_src_t src = STORE_READER(r->worker->store_reader);
+    int nt = teaching_of_pupil(src, &r->arena, l->class_id, l->groups, l->ngroups, &t);
+    if (nt < 0) {
+        respond_error(r, 503, MSG_error_unavailable, NULL);
+        return;
+    }
+    int64_t only = 0;
+    str_t subject = request_query(r, "subject");
+    if (subject.ptr && (!str_to_i64(subject, &only) || only <= 0)) {
+        respond_error(r, 400, MSG_error_bad_input, "subject");
+        return;
+    }
     value_t *v = value_map(&r->arena);
     value_set_int(v, "pupil_id", l->pupil_id);
+    value_t *subjects = value_set_list(v, "subjects");
+    teaching_t *chosen = NULL;
+    for (int i = 0; i < nt; i++) {
+        value_t *m = value_map(&r->arena);
+        value_set_int(m, "id", t[i].id);
+        value_set_str(m, "name", t[i].subject_name);
+        value_set_bool(m, "current", t[i].id == only);
+        value_push(subjects, m);
+        if (t[i].id == only)
+            chosen = &t[i];
+    }
+    if (only && !chosen) {
+        /* not one of the pupil's subjects: nothing to show, nothing to learn */
+        respond_error(r, 404, MSG_error_not_found, NULL);
+        return;
+    }
+    value_set_bool(v, "all_subjects", !chosen);
+    if (chosen)
+        value_set_str(v, "subject_name", chosen->subject_name);
     /* homework by due day */
     value_t *days = value_set_list(v, "due_days");
     value_t *cur = NULL;
     date_t cur_day = {0};
     for (int i = 0; i < day.nhomework; i++) {
         const homework_item_t *h = &day.homework[i];
+        if (chosen && h->teaching_id != chosen->id)
+            continue;
         if (!cur || date_compare(cur_day, h->due_on) != 0) {
             cur = value_map(&r->arena);
             value_set_cstr(cur, "label", day_label(r, h->due_on));
@@ -533,19 +568,20 @@ static void pupil_notebook(request_t *r)
         }
         value_push(value_get(cur, "items", 5), homework_value(r, h));
     }
-    /* lessons of the last two weeks, newest first */
-    teaching_t *t;
-    store_src_t src = STORE_READER(r->worker->store_reader);
-    int nt = teaching_of_pupil(src, &r->arena, l->class_id, l->groups, l->ngroups, &t);
+    /* lessons, newest first: two weeks of every subject, or eight of one */
+    if (chosen) {
+        t = chosen;
+        nt = 1;
+    }
+    date_t since = date_add_days(today, chosen ? -56 : -14);
     lesson_entry_t *le;
-    int nl = nt < 0 ? nt : lessons_between(src, &r->arena, t, nt, date_add_days(today, -14), today, clock_now(), false,
-                                           &le);
+    int nl = lessons_between(src, &r->arena, t, nt, since, today, clock_now(), false, &le);
     if (nl < 0) {
         respond_error(r, 503, MSG_error_unavailable, NULL);
         return;
     }
     lesson_file_t *lf;
-    int nf = lesson_files_between(src, &r->arena, t, nt, date_add_days(today, -14), today, &lf);
+    int nf = lesson_files_between(src, &r->arena, t, nt, since, today, &lf);
     if (nf < 0) {
         respond_error(r, 503, MSG_error_unavailable, NULL);
         return;

@@ -39,6 +39,26 @@ test('a pupil sees the next school day and the homework due this week', async ()
   assert.match(r.text, /action="\/homework\/\d+\/done"/, 'a pupil can tick homework');
 });
 
+test('the cahier de textes by subject: one subject\'s homework and lessons, the pupil\'s subjects only', async () => {
+  const all = (await pupil.get('/homework')).text;
+  const subjects = [...all.matchAll(/href="\/homework\?pupil=\d+&amp;subject=(\d+)">([^<]+)<\/a>/g)];
+  assert.ok(subjects.length >= 5, 'the pupil\'s subjects are listed');
+  const maths = subjects.find((m) => m[2] === 'Mathématiques');
+  const one = await pupil.get(`/homework?subject=${maths[1]}`);
+  assert.equal(one.status, 200);
+  assert.match(one.text, /<h1>Cahier de textes · Mathématiques<\/h1>/);
+  // only that subject's lessons (the lesson headings name their subject)
+  const headings = [...one.text.matchAll(/<h3>[^<]* · ([^<]+)<\/h3>/g)].map((m) => m[1]);
+  assert.ok(headings.length > 0 && headings.every((h) => h === 'Mathématiques'), headings.join(', '));
+  // a parent reads the same for the child
+  const child = await parent.get(`/homework?pupil=${leaId}&subject=${maths[1]}`);
+  assert.equal(child.status, 200);
+  assert.match(child.text, /Mathématiques/);
+  // a subject that is not the pupil's, or not a number
+  assert.equal((await pupil.get('/homework?subject=999999')).status, 404);
+  assert.equal((await pupil.get('/homework?subject=abc')).status, 400);
+});
+
 test('a parent sees the chosen child\'s day and cannot tick for them', async () => {
   const r = await parent.get('/');
   assert.equal(r.status, 200);
