@@ -18,6 +18,8 @@
 #include "auth/password.h"
 #include "cli/cli.h"
 #include "core/clock.h"
+#include "edge/admission.h"
+#include "edge/capacity.h"
 #include "edge/ratelimit.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -32,6 +34,7 @@
 #include "web/grades.h"
 #include "web/messages.h"
 #include "web/news.h"
+#include "web/waiting.h"
 #include "web/notify.h"
 #include "web/page.h"
 #include "web/schoolday.h"
@@ -130,6 +133,7 @@ static int build_routes(app_t *app)
         grades_register_routes(app->router, err, sizeof err) != 0 ||
         attendance_register_routes(app->router, err, sizeof err) != 0 ||
         news_register_routes(app->router, err, sizeof err) != 0 ||
+        waiting_register_routes(app->router, err, sizeof err) != 0 ||
         notify_register_routes(app->router, err, sizeof err) != 0 ||
         messages_register_routes(app->router, err, sizeof err) != 0 ||
         schoolday_register_routes(app->router, err, sizeof err) != 0 ||
@@ -206,6 +210,13 @@ static int cmd_serve(int argc, char **argv)
     app->hashpool = hashpool_start(cfg.hash_threads ? cfg.hash_threads : (unsigned)(cores > 0 ? cores : 1), cfg.hash_queue);
     app->login_ip_limit = ratelimit_new(65536, cfg.login_ip_per_minute / 60.0, cfg.login_ip_per_minute);
     app->login_failure_limit = ratelimit_new(65536, cfg.login_failures_per_hour / 3600.0, cfg.login_failures_per_hour);
+    app->capacity = capacity_new(&cfg, app->nthreads);
+    admission_settings_t admission = {.enabled = cfg.admission, .ticket_ttl_ms = cfg.admission_ticket_ttl_ms,
+                                      .window_ms = cfg.admission_window_ms, .burst_seconds = 1.0};
+    app->admission = admission_new(&admission);
+    app->ticket_ip_limit = ratelimit_new(65536, cfg.admission_tickets_per_ip_per_minute / 60.0,
+                                         cfg.admission_tickets_per_ip_per_minute);
+    app->gate = waiting_gate;
     if (build_routes(app) != 0)
         return 1;
     if (server_listen(app, err, sizeof err) != 0) {
@@ -229,6 +240,12 @@ static int cmd_serve(int argc, char **argv)
     ratelimit_free(app->login_ip_limit);
     ratelimit_free(app->login_failure_limit);
     app->login_ip_limit = app->login_failure_limit = NULL;
+    capacity_free(app->capacity);
+    app->capacity = NULL;
+    ratelimit_free(app->ticket_ip_limit);
+    app->ticket_ip_limit = NULL;
+    admission_free(app->admission);
+    app->admission = NULL;
     app_keys_free(app);
     LOG_INFO("stopped", "%s", "");
     log_close();

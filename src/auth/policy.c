@@ -282,6 +282,8 @@ bool policy_allows(const principal_t *p, policy_action_t action, const policy_ta
                 (t->group_id && principal_teaches_group(p, t->group_id)));
     case POLICY_MESSAGE_MODERATE:
         return admin_of(p, t->school_id);
+    case POLICY_OPERATE:
+        return false; /* platform administrators only (allowed above) */
     case POLICY_ACTION_COUNT:
         break;
     }
@@ -295,7 +297,7 @@ const char *policy_action_name(policy_action_t action)
         "person_account",   "person_manage",   "act_for_child",  "teaching_read",
         "teaching_write",   "teaching_hand_in", "pupil_record",  "pupil_justify",
         "school_life",      "news_publish",    "message_write", "message_broadcast",
-        "message_moderate",
+        "message_moderate", "operate",
     };
     return (unsigned)action < POLICY_ACTION_COUNT ? names[action] : "?";
 }

@@ -62,6 +62,8 @@ typedef enum policy_action {
     /* Read reported conversations, block senders, set the school's rules:
      * administrators. */
     POLICY_MESSAGE_MODERATE,
+    /* Operate the platform (the waiting room's page): platform administrators. */
+    POLICY_OPERATE,
     POLICY_ACTION_COUNT
 } policy_action_t;
 

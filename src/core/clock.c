@@ -11,11 +11,23 @@ int64_t clock_now(void)
     return (int64_t)time(NULL);
 }
 
+uint64_t clock_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 uint64_t clock_monotonic_ms(void)
+{
+    return clock_monotonic_us() / 1000u;
+}
+
+uint64_t clock_monotonic_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 int clock_set_timezone(const char *tz)

@@ -18,7 +18,10 @@ typedef struct date {
 } date_t;
 
 int64_t clock_now(void);             /* Unix seconds */
+/* Unix time in milliseconds (wall clock: comparable across processes and nodes). */
+uint64_t clock_now_ms(void);
 uint64_t clock_monotonic_ms(void);
+uint64_t clock_monotonic_us(void);
 /* Sets the process time zone ("Europe/Paris"); returns -1 if it is unknown. */
 int clock_set_timezone(const char *tz);
 

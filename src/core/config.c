@@ -58,6 +58,14 @@ static const option_desc_t options[] = {
      "class and group timetable/homework views cached per worker thread (0: no cache, for measurements)"},
     {"login_ip_per_minute", OPT_UINT, OFF(login_ip_per_minute), 1, 1000000, "600",
      "sign-in attempts per minute from one address (a school may share one)"},
+    {"admission", OPT_BOOL, OFF(admission), 0, 0, "true",
+     "the waiting room: newcomers beyond the admission rate wait in line (off: everyone comes in)"},
+    {"admission_window", OPT_DURATION, OFF(admission_window_ms), 60 * 1000, 7 * 24 * 3600 * 1000ULL, "8h",
+     "how long an admission lets a newcomer in (they are never turned out within it)"},
+    {"admission_ticket_ttl", OPT_DURATION, OFF(admission_ticket_ttl_ms), 60 * 1000, 24 * 3600 * 1000ULL, "2h",
+     "a waiting-room ticket not admitted by then is void (its holder starts again)"},
+    {"admission_tickets_per_ip_per_minute", OPT_UINT, OFF(admission_tickets_per_ip_per_minute), 1, 1000000, "120",
+     "new waiting-room tickets per minute from one address (a school's pupils may share one)"},
     {"login_failures_per_hour", OPT_UINT, OFF(login_failures_per_hour), 1, 100000, "10",
      "failed sign-ins per hour for one login before it must wait"},
     {"trusted_proxies", OPT_STRING, OFF(trusted_proxies), 0, 0, "",
@@ -84,6 +92,18 @@ static const option_desc_t options[] = {
      "how often e-mail digests are sent: at most one per person and period, only when something is new"},
     {"public_url", OPT_STRING, OFF(public_url), 0, 0, "",
      "address people reach Cartable at (https://ent.example.org), for links in e-mails; empty: no links"},
+    {"admission_rate", OPT_UINT, OFF(admission_rate), 0, 1000000, "0",
+     "newcomers let in per second, pinned; 0 works it out from the server's health"},
+    {"admission_min_rate", OPT_UINT, OFF(admission_min_rate), 1, 1000000, "5",
+     "the worked-out admission rate never goes below this (newcomers per second)"},
+    {"admission_max_rate", OPT_UINT, OFF(admission_max_rate), 1, 1000000, "2000",
+     "the worked-out admission rate never goes above this (newcomers per second)"},
+    {"admission_max_loop_lag", OPT_DURATION, OFF(admission_max_loop_lag_ms), 1, 10 * 1000, "25ms",
+     "healthy while every event loop runs its timers less late than this"},
+    {"admission_max_writer_delay", OPT_DURATION, OFF(admission_max_writer_delay_ms), 1, 60 * 1000, "100ms",
+     "healthy while writes wait less than this for the database writer"},
+    {"admission_max_cpu", OPT_UINT, OFF(admission_max_cpu), 1, 100, "90",
+     "healthy while the process uses less than this percentage of the cores it may run on"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -459,6 +479,11 @@ int config_validate(config_t *cfg, char *err, size_t errlen)
     }
     if (cfg->max_upload_file > cfg->max_upload_total) {
         set_err(err, errlen, "max_upload_file must not exceed max_upload_total");
+        return -1;
+    }
+    if (cfg->admission_min_rate > cfg->admission_max_rate) {
+        set_err(err, errlen, "admission_min_rate (%u) must not exceed admission_max_rate (%u)", cfg->admission_min_rate,
+                cfg->admission_max_rate);
         return -1;
     }
     if (!cfg->data_dir[0]) {

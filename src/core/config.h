@@ -58,6 +58,17 @@ typedef struct config {
     bool smtp_tls;         /* require TLS (STARTTLS on smtp://; smtps:// always has it) */
     uint64_t digest_period_ms; /* how often e-mail digests go out (one per person at most) */
     char *public_url;      /* https://ent.example.org: where links in e-mails point; empty: no links */
+    /* Admission control (edge/capacity.h): how many newcomers per second. */
+    unsigned admission_rate;     /* pinned rate; 0: worked out from the server's health */
+    unsigned admission_min_rate; /* the worked-out rate never goes below... */
+    unsigned admission_max_rate; /* ...nor above */
+    uint64_t admission_max_loop_lag_ms;     /* healthy: every event loop runs its timers less late than this */
+    uint64_t admission_max_writer_delay_ms; /* healthy: writes wait for the store writer less than this */
+    unsigned admission_max_cpu;  /* healthy: the process uses less than this percentage of the cores */
+    bool admission;        /* the waiting room */
+    uint64_t admission_window_ms;      /* an admission lets one in this long */
+    uint64_t admission_ticket_ttl_ms;  /* a ticket is void after this */
+    unsigned admission_tickets_per_ip_per_minute;
 } config_t;
 
 void config_init_defaults(config_t *cfg);

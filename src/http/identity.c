@@ -25,7 +25,7 @@ static int64_t lifetime_s(const request_t *r, bool remember)
     return (int64_t)((remember ? c->remember_lifetime_ms : c->session_lifetime_ms) / 1000);
 }
 
-static void set_cookie(request_t *r, const char *name, str_t value, int64_t max_age)
+void request_set_cookie(request_t *r, const char *name, str_t value, int64_t max_age)
 {
     buf_t b;
     buf_init(&b, &r->arena, 160);
@@ -42,7 +42,7 @@ static void issue(request_t *r, session_t *s)
     /* A session cookie (no Max-Age) unless "this device": a shared family computer
      * forgets it when the browser closes. */
     int64_t max_age = s->remember ? s->expires_at - clock_now() : 0;
-    set_cookie(r, SESSION_COOKIE, (str_t){arena_strndup(&r->arena, token, SESSION_TOKEN_LEN), SESSION_TOKEN_LEN},
+    request_set_cookie(r, SESSION_COOKIE, (str_t){arena_strndup(&r->arena, token, SESSION_TOKEN_LEN), SESSION_TOKEN_LEN},
                max_age);
 }
 
@@ -138,7 +138,7 @@ const char *request_csrf_token(request_t *r)
         return r->csrf;
     }
     csrf_random(r->csrf);
-    set_cookie(r, CSRF_COOKIE, (str_t){arena_strndup(&r->arena, r->csrf, CSRF_TOKEN_LEN), CSRF_TOKEN_LEN}, 0);
+    request_set_cookie(r, CSRF_COOKIE, (str_t){arena_strndup(&r->arena, r->csrf, CSRF_TOKEN_LEN), CSRF_TOKEN_LEN}, 0);
     return r->csrf;
 }
 
@@ -169,8 +169,8 @@ void request_set_session(request_t *r, int64_t person_id, uint32_t epoch, bool r
 
 void request_clear_session(request_t *r)
 {
-    set_cookie(r, SESSION_COOKIE, STR(""), -1);
-    set_cookie(r, CHILD_COOKIE, STR(""), -1);
+    request_set_cookie(r, SESSION_COOKIE, STR(""), -1);
+    request_set_cookie(r, CHILD_COOKIE, STR(""), -1);
     r->has_session = false;
     r->principal = NULL;
     r->csrf[0] = '\0';

@@ -31,6 +31,10 @@ const principal_t *request_require_principal(request_t *r);
 /* 403 in the client's terms. */
 void respond_forbidden(request_t *r);
 
+/* Sets an HttpOnly, SameSite=Lax cookie for the whole site (Secure when the
+ * site is served over HTTPS); max_age 0 for a browser-session cookie, negative
+ * to delete it. */
+void request_set_cookie(request_t *r, const char *name, str_t value, int64_t max_age);
 /* The token to put in forms (sets the anonymous `csrf` cookie when needed). */
 const char *request_csrf_token(request_t *r);
 bool request_csrf_valid(request_t *r, str_t submitted);

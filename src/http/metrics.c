@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "edge/capacity.h"
 
 static const int status_codes[] = {101, 200, 201, 204, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405,
                                    406, 409, 410, 413, 414, 415, 422, 429, 431, 500, 502, 503, 504};
@@ -241,4 +242,22 @@ void metrics_render(buf_t *out, const metrics_source_t *src)
                "# TYPE cartable_websocket_messages_sent_total counter\ncartable_websocket_messages_sent_total %llu\n",
                (unsigned long long)ws_open, (unsigned long long)ws_opened, (unsigned long long)ws_rejected,
                (unsigned long long)ws_received, (unsigned long long)ws_sent);
+    const capacity_health_t *h = src->capacity;
+    if (h)
+        buf_printf(out,
+                   "# HELP cartable_admission_rate Newcomers let in per second now (worked out from the health "
+                   "below, or pinned by admission_rate).\n"
+                   "# TYPE cartable_admission_rate gauge\ncartable_admission_rate %.3f\n"
+                   "# HELP cartable_admission_healthy 1 when every health signal was within its limit at the last "
+                   "admission tick.\n"
+                   "# TYPE cartable_admission_healthy gauge\ncartable_admission_healthy %d\n"
+                   "# HELP cartable_loop_lag_seconds How late the most delayed event loop ran its timer, at the "
+                   "last admission tick.\n"
+                   "# TYPE cartable_loop_lag_seconds gauge\ncartable_loop_lag_seconds %.6f\n"
+                   "# HELP cartable_writer_delay_seconds How long writes waited for the database writer, recently, "
+                   "at the last admission tick.\n"
+                   "# TYPE cartable_writer_delay_seconds gauge\ncartable_writer_delay_seconds %.6f\n"
+                   "# HELP cartable_cpu_cores Process CPU use between the last two admission ticks, in cores.\n"
+                   "# TYPE cartable_cpu_cores gauge\ncartable_cpu_cores %.3f\n",
+                   h->rate, h->healthy ? 1 : 0, h->loop_lag_ms / 1000.0, h->writer_delay_ms / 1000.0, h->cpu);
 }

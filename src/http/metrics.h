@@ -14,6 +14,8 @@
 
 #include "core/buf.h"
 
+struct capacity_health;
+
 #define METRICS_BUCKETS 14
 
 typedef struct metrics metrics_t;
@@ -39,6 +41,7 @@ typedef struct metrics_source {
     const char *const *route_labels; /* nroutes labels: "GET /api/v1/school" */
     unsigned nroutes;
     int64_t started_at_unix;
+    const struct capacity_health *capacity; /* admission health (edge/capacity.h); NULL: not shown */
 } metrics_source_t;
 
 void metrics_render(buf_t *out, const metrics_source_t *src);

@@ -1,5 +1,7 @@
 #include "http/request.h"
 
+#include "core/clock.h"
+
 #include <netdb.h>
 #include <string.h>
 
@@ -45,6 +47,12 @@ str_t request_cookie(const request_t *r, const char *name)
 const route_param_t *request_param(const request_t *r, const char *name)
 {
     return route_param(&r->match, name);
+}
+
+int64_t request_arrived_at(const request_t *r)
+{
+    int64_t at = (int64_t)r->h2o->timestamps.request_begin_at.tv_sec;
+    return at > 0 ? at : clock_now();
 }
 
 int64_t request_param_int(const request_t *r, const char *name)

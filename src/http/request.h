@@ -57,6 +57,9 @@ str_t request_header(const request_t *r, const char *lower_name);
 str_t request_cookie(const request_t *r, const char *name);
 
 const route_param_t *request_param(const request_t *r, const char *name);
+/* When the request began to arrive (Unix seconds): what a deadline is judged
+ * against, however long the request then waited for the store. */
+int64_t request_arrived_at(const request_t *r);
 int64_t request_param_int(const request_t *r, const char *name);
 str_t request_param_str(const request_t *r, const char *name);
 

@@ -1,5 +1,9 @@
 #include "http/server.h"
 
+#include "core/clock.h"
+#include "edge/admission.h"
+#include "edge/capacity.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +225,9 @@ static void dispatch(request_t *r)
         r->metrics_slot = r->route->id;
         if (r->route->flags & ROUTE_API)
             r->is_api = true;
+        /* Newcomers beyond what the server can take now wait in line (edge/admission.h). */
+        if (!(r->route->flags & ROUTE_OPEN) && r->app->gate && !r->app->gate(r))
+            return;
         /* A handler answers now or, if asynchronous, later: the request lives until then. */
         ((handler_fn)r->route->handler)(r);
         return;
@@ -423,6 +430,25 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
     }
 }
 
+/* ------------------------------------------------------------------ loop lag */
+
+/* Every CAPACITY_LAG_PERIOD_MS: how much later than due the timer fires is how long
+ * the loop was held up by other work (edge/capacity.h). Stops with the worker. */
+static void lag_probe_arm(worker_t *w, uint64_t now_us)
+{
+    w->lag_probe_due_us = now_us + CAPACITY_LAG_PERIOD_MS * 1000u;
+    h2o_timeout_link(w->ctx.loop, &w->lag_period, &w->lag_probe);
+}
+
+static void on_lag_probe(h2o_timeout_entry_t *entry)
+{
+    worker_t *w = (worker_t *)((char *)entry - offsetof(worker_t, lag_probe));
+    uint64_t now = clock_monotonic_us();
+    capacity_report_loop_lag(w->app->capacity, w->index, now > w->lag_probe_due_us ? now - w->lag_probe_due_us : 0);
+    if (!w->stopping)
+        lag_probe_arm(w, now);
+}
+
 /* ------------------------------------------------------------------ tasks */
 
 void worker_post(worker_t *w, worker_task_t *task)
@@ -440,6 +466,25 @@ static void on_tasks(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messa
     }
 }
 
+/* Every 100 ms on worker 0: the admission rate from the server's health, and the
+ * waiting room's line moved by it. */
+static void on_admission_tick(h2o_timeout_entry_t *entry)
+{
+    worker_t *w = (worker_t *)((char *)entry - offsetof(worker_t, admission_timer));
+    app_t *app = w->app;
+    uint64_t now = clock_now_ms();
+    double rate = app->capacity ? capacity_rate(app->capacity) : 0;
+    double asked = admission_tick(app->admission, rate, now);
+    if (app->capacity) {
+        uint64_t inflight = 0;
+        for (unsigned i = 0; i < app->nthreads; i++)
+            inflight += metrics_inflight_now(app->workers[i]->metrics);
+        capacity_tick(app->capacity, app->store, inflight, asked, clock_monotonic_ms());
+    }
+    if (!w->stopping)
+        h2o_timeout_link(w->ctx.loop, &w->ctx.hundred_ms_timeout, entry);
+}
+
 /* ------------------------------------------------------------------ workers */
 
 static void *worker_main(void *arg)
@@ -453,6 +498,14 @@ static void *worker_main(void *arg)
     h2o_multithread_register_receiver(w->ctx.queue, &w->tasks, on_tasks);
     w->log_flush_timer.cb = on_log_flush;
     w->shutdown_check.cb = on_shutdown_check;
+    w->admission_timer.cb = on_admission_tick;
+    if (w->index == 0 && w->app->admission)
+        h2o_timeout_link(loop, &w->ctx.hundred_ms_timeout, &w->admission_timer);
+    if (w->app->capacity) {
+        h2o_timeout_init(loop, &w->lag_period, CAPACITY_LAG_PERIOD_MS);
+        w->lag_probe.cb = on_lag_probe;
+        lag_probe_arm(w, clock_monotonic_us());
+    }
     ws_registry_init(w);
     live_worker_init(w);
     w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -469,6 +522,13 @@ static void *worker_main(void *arg)
         h2o_timeout_unlink(&w->log_flush_timer);
     if (h2o_timeout_is_linked(&w->shutdown_check))
         h2o_timeout_unlink(&w->shutdown_check);
+    if (h2o_timeout_is_linked(&w->admission_timer))
+        h2o_timeout_unlink(&w->admission_timer);
+    if (w->app->capacity) {
+        if (h2o_timeout_is_linked(&w->lag_probe))
+            h2o_timeout_unlink(&w->lag_probe);
+        h2o_timeout_dispose(loop, &w->lag_period);
+    }
     return NULL;
 }
 

@@ -36,6 +36,7 @@ typedef void (*handler_fn)(struct request *r);
 enum {
     ROUTE_API = 1u << 0,      /* JSON in, JSON errors out */
     ROUTE_NO_LOG = 1u << 1,   /* not in the access log (health probes) */
+    ROUTE_OPEN = 1u << 2,     /* never behind the waiting room (probes, assets, the live channel) */
 };
 
 /* One loaded set of session keys. A reload installs a new set; older sets stay
@@ -60,6 +61,11 @@ typedef struct app {
     struct hashpool *hashpool;
     struct ratelimit *login_ip_limit;      /* attempts per address */
     struct ratelimit *login_failure_limit; /* failures per login */
+    struct admission *admission;           /* the waiting room's line (edge/admission.h) */
+    struct capacity *capacity;             /* the admission rate from the server's health (edge/capacity.h) */
+    struct ratelimit *ticket_ip_limit;     /* waiting-room tickets per address */
+    /* Lets a request in, or answers it with the waiting room (set by the web layer). */
+    bool (*gate)(struct request *r);
     proxy_list_t trusted_proxies;
     /* "timeout=N" for HTTP/1.1 responses, so clients drop an idle connection
      * before the server closes it rather than racing it with a new request. */

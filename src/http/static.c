@@ -63,8 +63,8 @@ int static_register_routes(router_t *router, char *err, size_t errlen)
 {
     for (size_t i = 0; i < embedded_asset_count; i++) {
         const embedded_asset_t *a = &embedded_assets[i];
-        if (!router_add(router, "GET", a->url, HANDLER(serve_asset), a, STATIC_FINGERPRINTED | ROUTE_NO_LOG, err, errlen) ||
-            !router_add(router, "GET", a->plain_url, HANDLER(serve_asset), a, 0, err, errlen))
+        if (!router_add(router, "GET", a->url, HANDLER(serve_asset), a, STATIC_FINGERPRINTED | ROUTE_NO_LOG | ROUTE_OPEN, err, errlen) ||
+            !router_add(router, "GET", a->plain_url, HANDLER(serve_asset), a, ROUTE_OPEN, err, errlen))
             return -1;
     }
     return 0;

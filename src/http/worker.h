@@ -40,6 +40,10 @@ typedef struct worker {
     h2o_multithread_receiver_t tasks; /* work handed back by the store writer, the hash pool */
     h2o_timeout_entry_t shutdown_check;
     h2o_timeout_entry_t log_flush_timer;
+    h2o_timeout_entry_t admission_timer; /* worker 0 only: moves the waiting room's line */
+    h2o_timeout_t lag_period;            /* CAPACITY_LAG_PERIOD_MS */
+    h2o_timeout_entry_t lag_probe;       /* measures this loop's lag (edge/capacity.h) */
+    uint64_t lag_probe_due_us;           /* when it should fire (monotonic) */
     uint64_t shutdown_started, shutdown_deadline;
     bool stopping;
     bool exit;

@@ -298,7 +298,7 @@ void live_worker_dispose(worker_t *w)
 
 int live_register_routes(router_t *router, char *err, size_t errlen)
 {
-    if (!router_add(router, "GET", "/live/updates", HANDLER(live_updates), NULL, 0, err, errlen))
+    if (!router_add(router, "GET", "/live/updates", HANDLER(live_updates), NULL, ROUTE_OPEN, err, errlen))
         return -1;
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "store/store.h"
 
@@ -63,6 +64,13 @@ struct store {
     _Atomic uint64_t topic_version[STORE_TOPIC_COUNT];
     _Atomic uint64_t key_version[STORE_KEY_SLOTS];
     _Atomic uint64_t changes; /* store_change_count */
+
+    /* store_queue_delay_us: written by the writer (and by store_submit under
+     * queue_lock), read by anyone. Waits are kept per window of
+     * STORE_DELAY_WINDOW_MS, in two slots used in turn. */
+    _Atomic uint64_t queue_oldest_us; /* when the job at the head of the queue was submitted; 0: empty */
+    _Atomic uint64_t delay_window[2]; /* which window each slot holds */
+    _Atomic uint64_t delay_max_us[2]; /* the longest wait of the batches begun in it */
 };
 
 static void *writer_main(void *arg);
@@ -575,6 +583,38 @@ static void run_batch(store_t *s, store_job_t *batch)
     }
 }
 
+/* The batch's first job waited longest (the queue is in order): remember its wait
+ * in the current window's slot. Writer thread only. */
+static void note_queue_wait(store_t *s, uint64_t queued_us)
+{
+    uint64_t now = clock_monotonic_us();
+    uint64_t wait = now > queued_us ? now - queued_us : 0;
+    uint64_t window = now / (STORE_DELAY_WINDOW_MS * 1000u);
+    unsigned slot = (unsigned)(window & 1);
+    if (atomic_load_explicit(&s->delay_window[slot], memory_order_relaxed) != window) {
+        /* Cleared before it is named: a reader never takes an old wait for a new one. */
+        atomic_store_explicit(&s->delay_max_us[slot], 0, memory_order_relaxed);
+        atomic_store_explicit(&s->delay_window[slot], window, memory_order_release);
+    }
+    if (wait > atomic_load_explicit(&s->delay_max_us[slot], memory_order_relaxed))
+        atomic_store_explicit(&s->delay_max_us[slot], wait, memory_order_relaxed);
+}
+
+uint64_t store_queue_delay_us(store_t *s)
+{
+    uint64_t now = clock_monotonic_us();
+    uint64_t window = now / (STORE_DELAY_WINDOW_MS * 1000u);
+    uint64_t oldest = atomic_load_explicit(&s->queue_oldest_us, memory_order_relaxed);
+    uint64_t delay = oldest && now > oldest ? now - oldest : 0;
+    for (unsigned i = 0; i < 2; i++) {
+        uint64_t w = atomic_load_explicit(&s->delay_window[i], memory_order_acquire);
+        uint64_t d = atomic_load_explicit(&s->delay_max_us[i], memory_order_relaxed);
+        if (w + 1 >= window && d > delay)
+            delay = d;
+    }
+    return delay;
+}
+
 static void *writer_main(void *arg)
 {
     store_t *s = arg;
@@ -605,7 +645,10 @@ static void *writer_main(void *arg)
         if (!s->queue_head)
             s->queue_tail = NULL;
         last->next = NULL;
+        atomic_store_explicit(&s->queue_oldest_us, s->queue_head ? s->queue_head->queued_us : 0,
+                              memory_order_relaxed);
         pthread_mutex_unlock(&s->queue_lock);
+        note_queue_wait(s, batch->queued_us);
         run_batch(s, batch);
         pthread_mutex_lock(&s->queue_lock);
     }
@@ -617,15 +660,18 @@ int store_submit(store_t *s, store_job_t *job)
 {
     job->next = NULL;
     job->status = STORE_OK;
+    job->queued_us = clock_monotonic_us();
     pthread_mutex_lock(&s->queue_lock);
     if (s->closing) {
         pthread_mutex_unlock(&s->queue_lock);
         return STORE_ERROR;
     }
-    if (s->queue_tail)
+    if (s->queue_tail) {
         s->queue_tail->next = job;
-    else
+    } else {
         s->queue_head = job;
+        atomic_store_explicit(&s->queue_oldest_us, job->queued_us, memory_order_relaxed);
+    }
     s->queue_tail = job;
     pthread_cond_signal(&s->queue_cond);
     pthread_mutex_unlock(&s->queue_lock);

@@ -145,7 +145,8 @@ void messages_submit(request_t *r, const principal_t *p, msg_compose_t *c, msg_d
     c->send = (msg_send_t){.school_id = c->school_id, .author_id = p->person_id,
                            .conversation_id = c->conversation_id, .to = &c->resolved, .subject = c->subject,
                            .body = c->body, .forwarded_from = c->forward_of, .idempotency_key = c->idempotency_key,
-                           .files = c->files, .nfiles = c->nfiles, .draft_id = c->draft_id, .now = clock_now()};
+                           .files = c->files, .nfiles = c->nfiles, .draft_id = c->draft_id,
+                           .now = request_arrived_at(r)};
     if (rc == 0) {
         msg_send_t checked = c->send;
         if (c->private_reply_to > 0)

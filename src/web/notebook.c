@@ -508,12 +508,13 @@ typedef struct handin_job {
     int nfiles;
     char err[160];
     const char *data_dir;
+    int64_t arrived_at; /* on time is judged at arrival, not at commit */
 } handin_job_t;
 
 static int handin_write(store_tx_t *tx, void *ud)
 {
     handin_job_t *j = ud;
-    return submission_save(tx, &j->teaching, &j->hw, j->pupil_id, j->text, j->files, j->nfiles, clock_now(), NULL,
+    return submission_save(tx, &j->teaching, &j->hw, j->pupil_id, j->text, j->files, j->nfiles, j->arrived_at, NULL,
                            j->err, sizeof j->err);
 }
 
@@ -554,6 +555,7 @@ static void hand_in(request_t *r)
     }
     j->pupil_id = request_principal(r)->person_id;
     j->data_dir = r->app->config->data_dir;
+    j->arrived_at = request_arrived_at(r);
     const char *refused;
     upload_outcome_t adopted = uploads_adopt(r, mp, j->files, SUBMISSION_FILES_MAX, &j->nfiles, &refused);
     if (adopted != UPLOADS_OK) {

@@ -193,6 +193,10 @@ test('health, readiness and metrics', async () => {
   assert.match(m, /^cartable_http_open_connections [1-9]\d*$/m);
   assert.match(m, /^cartable_http_requests_in_flight 1$/m, 'the scrape itself is in flight');
   assert.match(m, /^# TYPE cartable_http_request_duration_seconds histogram$/m);
+  assert.match(m, /^cartable_admission_rate \d+(\.\d+)?$/m);
+  assert.match(m, /^cartable_loop_lag_seconds \d+\.\d+$/m);
+  assert.match(m, /^cartable_writer_delay_seconds \d+\.\d+$/m);
+  assert.match(m, /^cartable_cpu_cores \d+\.\d+$/m);
 });
 
 test('many concurrent clients are all served', async () => {

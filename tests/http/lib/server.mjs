@@ -7,12 +7,14 @@ import net from 'node:net';
 
 export const BIN = process.env.CARTABLE_BIN || new URL('../../../build/cartable', import.meta.url).pathname;
 
-export async function startServer({ args = [], env = {}, demo = true, threads = 2, dataDir } = {}) {
+// The waiting room is off unless a test asks for it (admission: true): the
+// other tests send many cookie-less requests from one address on purpose.
+export async function startServer({ args = [], env = {}, demo = true, threads = 2, dataDir, admission = false } = {}) {
   const dir = dataDir || mkdtempSync(join(tmpdir(), 'cartable-http-'));
   const logFile = join(dir, 'cartable.log');
   const logStart = existsSync(logFile) ? readFileSync(logFile).length : 0; // a restart appends to it
   const argv = ['serve', '--listen', '127.0.0.1:0', '--data', join(dir, 'data'), '--threads', String(threads),
-    '--log-file', logFile, ...(demo ? ['--demo'] : []), ...args];
+    '--log-file', logFile, ...(demo ? ['--demo'] : []), ...(admission ? [] : ['--admission', 'false']), ...args];
   const proc = spawn(BIN, argv, {
     env: {
       PATH: process.env.PATH,

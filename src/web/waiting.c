@@ -1,0 +1,168 @@
+/* The waiting room: the gate every page and API call passes, its page, and the
+ * operators' view of the line. */
+#include "web/waiting.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/policy.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "edge/admission.h"
+#include "edge/ratelimit.h"
+#include "http/identity.h"
+#include "http/response.h"
+#include "http/server.h"
+#include "http/worker.h"
+#include "web/page.h"
+#include "web/template.h"
+
+#define TICKET_COOKIE "wr"
+#define ADMISSION_COOKIE "adm"
+
+static uint64_t now_ms(void)
+{
+    return clock_now_ms();
+}
+
+/* "moins d'une minute", "environ 4 min". */
+static const char *wait_label(request_t *r, uint64_t seconds)
+{
+    if (seconds < 60)
+        return i18n_text((lang_id_t)r->lang, MSG_waiting_seconds);
+    buf_t b;
+    buf_init(&b, &r->arena, 32);
+    char minutes[24];
+    snprintf(minutes, sizeof minutes, "%llu", (unsigned long long)((seconds + 59) / 60));
+    const char *args[1] = {minutes};
+    i18n_format(&b, (lang_id_t)r->lang, MSG_waiting_minutes, args, 1);
+    buf_putc(&b, '\0');
+    return b.data;
+}
+
+/* How soon the page looks again: often enough to move up the line in small
+ * steps, seldom enough that waiting costs the server next to nothing. */
+static unsigned refresh_seconds(uint64_t wait)
+{
+    uint64_t s = wait / 4;
+    return (unsigned)(s < 3 ? 3 : s > 20 ? 20 : s);
+}
+
+static void waiting_headers(request_t *r, const admission_answer_t *a, unsigned refresh)
+{
+    response_header_cstr(r, "x-waiting-room", arena_printf(&r->arena, "position=%llu; wait=%llu",
+                                                            (unsigned long long)a->position,
+                                                            (unsigned long long)a->wait_seconds));
+    response_header_cstr(r, "cache-control", "no-store");
+    response_header_cstr(r, "retry-after", arena_printf(&r->arena, "%u", refresh));
+}
+
+static void answer_waiting(request_t *r, const admission_answer_t *a)
+{
+    unsigned refresh = refresh_seconds(a->wait_seconds);
+    waiting_headers(r, a, refresh);
+    if (r->is_api) {
+        value_t *root = value_map(&r->arena);
+        value_t *e = value_set_map(root, "error");
+        value_set_cstr(e, "code", "waiting_room");
+        value_set_cstr(e, "message", i18n_text((lang_id_t)r->lang, MSG_waiting_title));
+        value_set_int(e, "position", (int64_t)a->position);
+        value_set_int(e, "estimated_wait_seconds", (int64_t)a->wait_seconds);
+        value_set_int(e, "retry_after_seconds", refresh);
+        respond_json(r, 503, root);
+        return;
+    }
+    response_header_cstr(r, "refresh", arena_printf(&r->arena, "%u", refresh));
+    value_t *site = value_map(&r->arena);
+    value_set_cstr(site, "lang", i18n_lang_code((lang_id_t)r->lang));
+    value_t *v = value_map(&r->arena);
+    value_set_int(v, "refresh", refresh);
+    value_set_cstr(v, "position", arena_printf(&r->arena, "%llu", (unsigned long long)a->position));
+    value_set_cstr(v, "wait", wait_label(r, a->wait_seconds));
+    /* the same address again: a GET, or the page the form was on */
+    bool get = str_eq_cstr(request_method(r), "GET") || str_eq_cstr(request_method(r), "HEAD");
+    value_set_str(v, "here", get ? str_make(r->h2o->path.base, r->h2o->path.len) : STR("/"));
+    buf_t out;
+    buf_init(&out, &r->arena, 2048);
+    tpl_render(&out, TPL_waiting_page, site, v, (lang_id_t)r->lang);
+    response_header_cstr(r, "content-language", i18n_lang_code((lang_id_t)r->lang));
+    respond_body(r, 200, "text/html; charset=utf-8", buf_str(&out));
+}
+
+bool waiting_gate(request_t *r)
+{
+    const app_t *app = r->app;
+    if (!admission_enabled(app->admission))
+        return true;
+    /* inside already: signed in, or admitted earlier (a session-long window) */
+    if (request_session(r))
+        return true;
+    uint64_t now = now_ms();
+    const session_keys_t *keys = app_session_keys(app);
+    str_t adm = request_cookie(r, ADMISSION_COOKIE);
+    if (adm.len && admission_valid(keys, adm, now))
+        return true;
+    str_t ip = str_from(request_client_ip(r));
+    bool may_issue = ratelimit_check(app->ticket_ip_limit, ip, now) == 0;
+    admission_answer_t a;
+    if (admission_enter(app->admission, keys, request_cookie(r, TICKET_COOKIE), may_issue, now, &a) != 0) {
+        unsigned wait = ratelimit_check(app->ticket_ip_limit, ip, now);
+        response_header_cstr(r, "retry-after", arena_printf(&r->arena, "%u", wait ? wait : 1));
+        respond_error(r, 429, MSG_waiting_too_many, NULL);
+        return false;
+    }
+    /* an address's allowance pays for every entry without a ticket: clients that
+     * drop cookies cannot use up the places of those who keep them */
+    if (a.immediate || a.new_ticket)
+        ratelimit_take(app->ticket_ip_limit, ip, now, 1.0);
+    if (a.verdict == ADMIT_NOW) {
+        uint64_t window_s = app->config->admission_window_ms / 1000;
+        request_set_cookie(r, ADMISSION_COOKIE, str_from(arena_strdup(&r->arena, a.admission)), (int64_t)window_s);
+        if (request_cookie(r, TICKET_COOKIE).ptr)
+            request_set_cookie(r, TICKET_COOKIE, STR("gone"), -1);
+        return true;
+    }
+    if (a.new_ticket) {
+        request_set_cookie(r, TICKET_COOKIE, str_from(arena_strdup(&r->arena, a.ticket)),
+                           (int64_t)(app->config->admission_ticket_ttl_ms / 1000));
+    }
+    answer_waiting(r, &a);
+    return false;
+}
+
+/* ---- the operators' page ---- */
+
+static void admission_page(request_t *r)
+{
+    const principal_t *p = request_require_principal(r);
+    if (!p)
+        return;
+    policy_target_t t = policy_target_school(0);
+    if (!policy_allows(p, POLICY_OPERATE, &t)) {
+        respond_forbidden(r);
+        return;
+    }
+    admission_stats_t s;
+    admission_stats(r->app->admission, &s);
+    value_t *v = value_map(&r->arena);
+    value_set_cstr(v, "state", i18n_text((lang_id_t)r->lang, admission_enabled(r->app->admission) ? MSG_waiting_admin_on
+                                                                                                   : MSG_waiting_admin_off));
+    value_set_int(v, "waiting", (int64_t)s.waiting);
+    value_set_cstr(v, "rate", arena_printf(&r->arena, "%.1f", s.rate));
+    value_set_cstr(v, "wait", wait_label(r, (uint64_t)s.estimated_wait_s));
+    value_set_int(v, "admitted_now", (int64_t)s.admitted_now);
+    value_set_int(v, "admitted_from_line", (int64_t)s.admitted_from_line);
+    value_set_int(v, "tickets", (int64_t)s.tickets);
+    value_set_int(v, "refused", (int64_t)s.refused_tickets);
+    value_set_int(v, "bad", (int64_t)s.bad_tickets);
+    value_set_int(v, "expired", (int64_t)s.expired_tickets);
+    response_header_cstr(r, "refresh", "2"); /* live, with no script */
+    page_render(r, 200, TPL_waiting_admin, v);
+}
+
+int waiting_register_routes(router_t *router, char *err, size_t errlen)
+{
+    if (!router_add(router, "GET", "/admin/admission", HANDLER(admission_page), NULL, 0, err, errlen))
+        return -1;
+    return 0;
+}
