@@ -69,6 +69,7 @@ typedef struct config {
     uint64_t admission_window_ms;      /* an admission lets one in this long */
     uint64_t admission_ticket_ttl_ms;  /* a ticket is void after this */
     unsigned admission_tickets_per_ip_per_minute;
+    unsigned requests_per_account_per_second; /* a signed-in person's requests (bursts of 10x) */
 } config_t;
 
 void config_init_defaults(config_t *cfg);

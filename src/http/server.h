@@ -64,6 +64,7 @@ typedef struct app {
     struct admission *admission;           /* the waiting room's line (edge/admission.h) */
     struct capacity *capacity;             /* the admission rate from the server's health (edge/capacity.h) */
     struct ratelimit *ticket_ip_limit;     /* waiting-room tickets per address */
+    struct ratelimit *account_limit;       /* requests per signed-in person */
     /* Lets a request in, or answers it with the waiting room (set by the web layer). */
     bool (*gate)(struct request *r);
     proxy_list_t trusted_proxies;

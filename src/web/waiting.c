@@ -92,12 +92,21 @@ static void answer_waiting(request_t *r, const admission_answer_t *a)
 bool waiting_gate(request_t *r)
 {
     const app_t *app = r->app;
+    uint64_t now = now_ms();
+    /* inside already: signed in (within their fair share of requests) */
+    const session_t *session = request_session(r);
+    if (session) {
+        char key[24];
+        int n = snprintf(key, sizeof key, "p:%lld", (long long)session->person_id);
+        unsigned wait = ratelimit_take(app->account_limit, str_make(key, (size_t)n), now, 1.0);
+        if (wait == 0)
+            return true;
+        response_header_cstr(r, "retry-after", arena_printf(&r->arena, "%u", wait));
+        respond_error(r, 429, MSG_error_too_many_requests, NULL);
+        return false;
+    }
     if (!admission_enabled(app->admission))
         return true;
-    /* inside already: signed in, or admitted earlier (a session-long window) */
-    if (request_session(r))
-        return true;
-    uint64_t now = now_ms();
     const session_keys_t *keys = app_session_keys(app);
     str_t adm = request_cookie(r, ADMISSION_COOKIE);
     if (adm.len && admission_valid(keys, adm, now))

@@ -43,7 +43,8 @@ async function admittedSignIn(login, password = 'cartable-demo') {
 
 before(async () => {
   // 2 admissions per second, a generous per-address allowance (all tests come from 127.0.0.1)
-  s = await startServer({ admission: true, args: ['--admission-rate', '2', '--admission-tickets-per-ip-per-minute', '600'] });
+  s = await startServer({ admission: true, args: ['--admission-rate', '2', '--admission-tickets-per-ip-per-minute', '600',
+    '--requests-per-account-per-second', '5'] });
   inside = await admittedSignIn('demo.eleve');
 });
 
@@ -172,4 +173,19 @@ test('operators see the line; nobody else does', async () => {
   const metrics = await (await fetch(s.url + '/metrics')).text();
   assert.match(metrics, /cartable_waiting_room_waiting \d+/);
   assert.match(metrics, /cartable_waiting_room_admissions_total\{from="line"\} \d+/);
+});
+
+test('a signed-in person beyond their fair share of requests gets 429 with Retry-After, then carries on', async () => {
+  const person = await admittedSignIn('demo.parent');
+  // 5 per second, bursts of 50: a burst of 80 quick requests goes over
+  const answers = await Promise.all(Array.from({ length: 80 }, () => fetch(s.url + '/timetable', {
+    redirect: 'manual', headers: { cookie: person.cookieHeader() } })));
+  const statuses = answers.map((a) => a.status);
+  assert.ok(statuses.includes(429), statuses.join(','));
+  const limited = answers.find((a) => a.status === 429);
+  assert.match(limited.headers.get('retry-after'), /^\d+$/);
+  // others are not affected
+  assert.equal((await inside.get('/timetable')).status, 200);
+  await new Promise((res) => setTimeout(res, 1500));
+  assert.equal((await person.get('/timetable')).status, 200, 'after a pause, on it goes');
 });
