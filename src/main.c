@@ -218,6 +218,8 @@ static int cmd_serve(int argc, char **argv)
                                          cfg.admission_tickets_per_ip_per_minute);
     app->account_limit = ratelimit_new(65536, cfg.requests_per_account_per_second,
                                        10.0 * cfg.requests_per_account_per_second);
+    app->priority_limit = ratelimit_new(16, cfg.admission_priority_per_minute / 60.0,
+                                        cfg.admission_priority_per_minute / 6.0 + 1);
     app->gate = waiting_gate;
     if (build_routes(app) != 0)
         return 1;
@@ -246,7 +248,8 @@ static int cmd_serve(int argc, char **argv)
     app->capacity = NULL;
     ratelimit_free(app->ticket_ip_limit);
     ratelimit_free(app->account_limit);
-    app->ticket_ip_limit = app->account_limit = NULL;
+    ratelimit_free(app->priority_limit);
+    app->ticket_ip_limit = app->account_limit = app->priority_limit = NULL;
     admission_free(app->admission);
     app->admission = NULL;
     app_keys_free(app);

@@ -77,6 +77,7 @@ static void login_done(request_t *r, login_outcome_t outcome, unsigned retry_aft
         respond_error(r, 400, MSG_error_bad_input, "\"login\" and \"password\" are required");
         return;
     case LOGIN_ERROR:
+    case LOGIN_NOT_ACCEPTED: /* never asked for here */
         respond_error(r, 503, MSG_error_unavailable, NULL);
         return;
     }

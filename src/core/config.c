@@ -66,6 +66,11 @@ static const option_desc_t options[] = {
      "a waiting-room ticket not admitted by then is void (its holder starts again)"},
     {"admission_tickets_per_ip_per_minute", OPT_UINT, OFF(admission_tickets_per_ip_per_minute), 1, 1000000, "600",
      "new waiting-room tickets per minute from one address (a school's pupils may share one)"},
+    {"admission_priority", OPT_BOOL, OFF(admission_priority), 0, 0, "true",
+     "the waiting room's priority lane: a teacher with a lesson within the hour, a pupil with a hand-in due "
+     "within the hour, may sign in from the waiting page and come in at once"},
+    {"admission_priority_per_minute", OPT_UINT, OFF(admission_priority_per_minute), 1, 1000000, "120",
+     "sign-ins through the priority lane per minute (each costs a password check); beyond, they wait their turn"},
     {"requests_per_account_per_second", OPT_UINT, OFF(requests_per_account_per_second), 1, 1000000, "20",
      "requests per second one signed-in person may make (bursts of ten times that); beyond, 429"},
     {"login_failures_per_hour", OPT_UINT, OFF(login_failures_per_hour), 1, 100000, "10",

@@ -70,6 +70,8 @@ typedef struct config {
     uint64_t admission_ticket_ttl_ms;  /* a ticket is void after this */
     unsigned admission_tickets_per_ip_per_minute;
     unsigned requests_per_account_per_second; /* a signed-in person's requests (bursts of 10x) */
+    bool admission_priority;                  /* the waiting room's priority lane */
+    unsigned admission_priority_per_minute;   /* sign-ins through it */
 } config_t;
 
 void config_init_defaults(config_t *cfg);

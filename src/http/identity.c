@@ -210,6 +210,7 @@ typedef struct login_attempt {
     int64_t person_id;
     uint32_t epoch;
     login_done_fn done;
+    login_accept_fn accept;
 } login_attempt_t;
 
 static void login_hashed(request_t *r, hash_job_t *job)
@@ -217,6 +218,11 @@ static void login_hashed(request_t *r, hash_job_t *job)
     login_attempt_t *a = (login_attempt_t *)((char *)job - offsetof(login_attempt_t, job));
     if (job->ok && a->real_account) {
         ratelimit_reset(r->app->login_failure_limit, a->login);
+        int verdict = a->accept ? a->accept(r, a->person_id) : 0;
+        if (verdict != 0) {
+            a->done(r, verdict > 0 ? LOGIN_NOT_ACCEPTED : LOGIN_ERROR, 0);
+            return;
+        }
         request_set_session(r, a->person_id, a->epoch, a->remember);
         LOG_INFO("signed in", "person=%lld remember=%d", (long long)a->person_id, a->remember);
         a->done(r, LOGIN_OK, 0);
@@ -228,6 +234,12 @@ static void login_hashed(request_t *r, hash_job_t *job)
 }
 
 void login_start(request_t *r, str_t typed_login, str_t password, bool remember, login_done_fn done)
+{
+    login_start_if(r, typed_login, password, remember, NULL, done);
+}
+
+void login_start_if(request_t *r, str_t typed_login, str_t password, bool remember, login_accept_fn accept,
+                    login_done_fn done)
 {
     const app_t *app = r->app;
     str_t login = login_normalise(&r->arena, typed_login);
@@ -248,6 +260,7 @@ void login_start(request_t *r, str_t typed_login, str_t password, bool remember,
     a->login = login;
     a->remember = remember;
     a->done = done;
+    a->accept = accept;
     person_t p;
     str_t hash = STR_NULL;
     int rc = login_valid(login) ? person_by_login(STORE_READER(r->worker->store_reader), &r->arena, login, &p, &hash) : 0;

@@ -54,11 +54,19 @@ typedef enum login_outcome {
     LOGIN_BUSY,      /* the hash pool is full: retry_after seconds */
     LOGIN_BAD_INPUT,
     LOGIN_ERROR,
+    LOGIN_NOT_ACCEPTED, /* login_start_if: right password, condition not met */
 } login_outcome_t;
 
 typedef void (*login_done_fn)(request_t *r, login_outcome_t outcome, unsigned retry_after);
 /* Starts a sign-in; done runs later on the request's loop, after the cookie is set. */
 void login_start(request_t *r, str_t login, str_t password, bool remember, login_done_fn done);
+/* The same, for a sign-in that is only granted on a condition: once the password
+ * is right, accept(r, person_id) decides (0 yes, 1 no, negative on error) before
+ * any session exists. A refusal answers LOGIN_NOT_ACCEPTED (the password was
+ * right; nothing was issued). */
+typedef int (*login_accept_fn)(request_t *r, int64_t person_id);
+void login_start_if(request_t *r, str_t login, str_t password, bool remember, login_accept_fn accept,
+                    login_done_fn done);
 
 /* Ends this session (everywhere = every session of the person); clears the cookie.
  * done runs after the commit with a STORE_* status. */

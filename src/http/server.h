@@ -65,6 +65,7 @@ typedef struct app {
     struct capacity *capacity;             /* the admission rate from the server's health (edge/capacity.h) */
     struct ratelimit *ticket_ip_limit;     /* waiting-room tickets per address */
     struct ratelimit *account_limit;       /* requests per signed-in person */
+    struct ratelimit *priority_limit;      /* sign-ins through the waiting room's priority lane */
     /* Lets a request in, or answers it with the waiting room (set by the web layer). */
     bool (*gate)(struct request *r);
     proxy_list_t trusted_proxies;

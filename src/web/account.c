@@ -94,6 +94,7 @@ static void login_done(request_t *r, login_outcome_t outcome, unsigned retry_aft
         render_login(r, 400, lp, msg(r, MSG_login_bad_input));
         return;
     case LOGIN_ERROR:
+    case LOGIN_NOT_ACCEPTED: /* never asked for here */
         render_login(r, 503, lp, msg(r, MSG_error_unavailable));
         return;
     }

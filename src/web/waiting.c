@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "edge/admission.h"
+#include "domain/urgency.h"
 #include "edge/ratelimit.h"
 #include "http/identity.h"
 #include "http/response.h"
@@ -57,7 +58,7 @@ static void waiting_headers(request_t *r, const admission_answer_t *a, unsigned 
     response_header_cstr(r, "retry-after", arena_printf(&r->arena, "%u", refresh));
 }
 
-static void answer_waiting(request_t *r, const admission_answer_t *a)
+static void answer_waiting(request_t *r, const admission_answer_t *a, const char *notice)
 {
     unsigned refresh = refresh_seconds(a->wait_seconds);
     waiting_headers(r, a, refresh);
@@ -82,6 +83,12 @@ static void answer_waiting(request_t *r, const admission_answer_t *a)
     /* the same address again: a GET, or the page the form was on */
     bool get = str_eq_cstr(request_method(r), "GET") || str_eq_cstr(request_method(r), "HEAD");
     value_set_str(v, "here", get ? str_make(r->h2o->path.base, r->h2o->path.len) : STR("/"));
+    if (notice)
+        value_set_cstr(v, "notice", notice);
+    if (r->app->config->admission_priority) {
+        value_set_bool(v, "priority", true);
+        value_set_cstr(v, "csrf", request_csrf_token(r));
+    }
     buf_t out;
     buf_init(&out, &r->arena, 2048);
     tpl_render(&out, TPL_waiting_page, site, v, (lang_id_t)r->lang);
@@ -135,8 +142,89 @@ bool waiting_gate(request_t *r)
         request_set_cookie(r, TICKET_COOKIE, str_from(arena_strdup(&r->arena, a.ticket)),
                            (int64_t)(app->config->admission_ticket_ttl_ms / 1000));
     }
-    answer_waiting(r, &a);
+    answer_waiting(r, &a, NULL);
     return false;
+}
+
+/* ---- the priority lane: what cannot wait an hour comes in at once ---- */
+
+static int accept_urgent(request_t *r, int64_t person_id)
+{
+    const principal_t *p = principal_cache_get(&r->worker->principals, r->app->store, r->worker->store_reader,
+                                               person_id);
+    if (!p)
+        return -1;
+    int rc = urgency_now(r->worker->store_reader, &r->arena, p, clock_now());
+    if (rc < 0)
+        return rc;
+    LOG_INFO(rc ? "priority lane: let in" : "priority lane: nothing urgent", "person=%lld", (long long)person_id);
+    return rc ? 0 : 1;
+}
+
+/* Back to the line, where one's ticket still holds their place, with a word on why. */
+static void back_in_line(request_t *r, msg_id_t why)
+{
+    const app_t *app = r->app;
+    admission_answer_t a;
+    uint64_t now = now_ms();
+    str_t ip = str_from(request_client_ip(r));
+    bool may_issue = ratelimit_check(app->ticket_ip_limit, ip, now) == 0;
+    if (admission_enter(app->admission, app_session_keys(app), request_cookie(r, TICKET_COOKIE), may_issue, now,
+                        &a) != 0 ||
+        a.verdict == ADMIT_NOW) {
+        /* no place to show (or their turn came meanwhile): the sign-in page */
+        if (a.verdict == ADMIT_NOW)
+            request_set_cookie(r, ADMISSION_COOKIE, str_from(arena_strdup(&r->arena, a.admission)),
+                               (int64_t)(app->config->admission_window_ms / 1000));
+        respond_redirect(r, 303, STR("/login"));
+        return;
+    }
+    if (a.new_ticket)
+        request_set_cookie(r, TICKET_COOKIE, str_from(arena_strdup(&r->arena, a.ticket)),
+                           (int64_t)(app->config->admission_ticket_ttl_ms / 1000));
+    answer_waiting(r, &a, i18n_text((lang_id_t)r->lang, why));
+}
+
+static void priority_done(request_t *r, login_outcome_t outcome, unsigned retry_after)
+{
+    (void)retry_after;
+    switch (outcome) {
+    case LOGIN_OK:
+        respond_redirect(r, 303, STR("/"));
+        return;
+    case LOGIN_NOT_ACCEPTED:
+        back_in_line(r, MSG_waiting_not_urgent);
+        return;
+    case LOGIN_BAD_CREDENTIALS:
+    case LOGIN_BAD_INPUT:
+        back_in_line(r, MSG_waiting_bad_credentials);
+        return;
+    case LOGIN_THROTTLED:
+    case LOGIN_BUSY:
+    case LOGIN_ERROR:
+        back_in_line(r, MSG_waiting_lane_busy);
+        return;
+    }
+}
+
+static void priority_submit(request_t *r)
+{
+    const app_t *app = r->app;
+    if (!app->config->admission_priority || request_session(r)) {
+        respond_redirect(r, 303, STR("/"));
+        return;
+    }
+    form_t *f = request_form(r);
+    if (!f)
+        return;
+    /* each try costs a password check: the lane has its own small budget */
+    if (ratelimit_take(app->priority_limit, STR("lane"), now_ms(), 1.0) != 0) {
+        back_in_line(r, MSG_waiting_lane_busy);
+        return;
+    }
+    str_t login = form_get(f, "login"), password = form_get(f, "password");
+    login_start_if(r, login.ptr ? login : STR(""), password.ptr ? password : STR(""), false, accept_urgent,
+                   priority_done);
 }
 
 /* ---- the operators' page ---- */
@@ -171,7 +259,8 @@ static void admission_page(request_t *r)
 
 int waiting_register_routes(router_t *router, char *err, size_t errlen)
 {
-    if (!router_add(router, "GET", "/admin/admission", HANDLER(admission_page), NULL, 0, err, errlen))
+    if (!router_add(router, "GET", "/admin/admission", HANDLER(admission_page), NULL, 0, err, errlen) ||
+        !router_add(router, "POST", "/waiting/priority", HANDLER(priority_submit), NULL, ROUTE_OPEN, err, errlen))
         return -1;
     return 0;
 }

@@ -189,3 +189,28 @@ test('a signed-in person beyond their fair share of requests gets 429 with Retry
   await new Promise((res) => setTimeout(res, 1500));
   assert.equal((await person.get('/timetable')).status, 200, 'after a pause, on it goes');
 });
+
+test('the priority lane: nothing urgent keeps one\'s place; bad passwords too; no token, no try', async () => {
+  // the last of several in line, so their turn does not come during the test
+  const line = [];
+  for (let i = 0; i < 16 && line.length < 6; i++) { const x = await newcomer('/'); if (waiting(x.r)) line.push(x); }
+  assert.ok(line.length >= 6, 'a line formed');
+  const w = line[line.length - 1];
+  assert.match(w.r.text, /action="\/waiting\/priority"/);
+  assert.ok(Buffer.byteLength(w.r.text) <= 5 * 1024, `${Buffer.byteLength(w.r.text)} bytes with the form`);
+  const ticket = w.v.cookies.get('wr');
+  // a parent has nothing that cannot wait: back in line, same ticket, told why
+  const parent = await w.v.post('/waiting/priority', { login: 'demo.parent', password: 'cartable-demo' });
+  assert.equal(parent.status, 200);
+  assert.match(parent.text, /Rien d'urgent dans l'heure/);
+  assert.equal(w.v.cookies.get('wr'), ticket, 'the same place');
+  assert.equal(w.v.cookies.get('sid'), undefined, 'no session was issued');
+  // a wrong password: the same
+  const bad = await w.v.post('/waiting/priority', { login: 'demo.prof', password: 'wrong-password' });
+  assert.match(bad.text, /mot de passe incorrect/);
+  assert.equal(w.v.cookies.get('sid'), undefined);
+  // without the form's token, nothing is tried
+  const noCsrf = await w.v.post('/waiting/priority', { login: 'demo.parent', password: 'cartable-demo' }, { noCsrf: true });
+  assert.equal(noCsrf.status, 403);
+  await Promise.all(line.map((x) => untilAdmitted(x.v)));
+});
