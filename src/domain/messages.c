@@ -1,6 +1,7 @@
 /* messages: sending, reading, folders, drafts and moderation. */
 #include "domain/messages.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -711,4 +712,94 @@ int messages_unblock(store_tx_t *tx, int64_t school_id, int64_t person_id)
     if (rc == STORE_OK)
         store_tx_touch_key(tx, STORE_TOPIC_MESSAGES, messages_person_key(person_id));
     return rc != STORE_OK ? rc : store_tx_changes(tx) > 0 ? 1 : 0;
+}
+
+/* ---- the inbox cache ---- */
+
+typedef struct inbox_entry {
+    uint64_t version;
+    int64_t school_id;
+    arena_t arena;
+    msg_inbox_t inbox;
+} inbox_entry_t;
+
+void inbox_cache_init(inbox_cache_t *c, size_t capacity)
+{
+    memset(c, 0, sizeof *c);
+    u64map_init(&c->index);
+    c->cap = capacity;
+    c->slots = capacity ? calloc(capacity, sizeof *c->slots) : NULL;
+    if (!c->slots)
+        c->cap = 0;
+}
+
+static void inbox_drop_all(inbox_cache_t *c)
+{
+    for (size_t i = 0; i < c->used; i++) {
+        arena_free(&c->slots[i]->arena);
+        free(c->slots[i]);
+        c->slots[i] = NULL;
+    }
+    c->used = 0;
+    u64map_clear(&c->index);
+}
+
+void inbox_cache_dispose(inbox_cache_t *c)
+{
+    inbox_drop_all(c);
+    free(c->slots);
+    u64map_dispose(&c->index);
+    memset(c, 0, sizeof *c);
+}
+
+static int build_inbox(store_reader_t *r, arena_t *a, int64_t person_id, int64_t school_id, msg_inbox_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int n = messages_list(r, a, person_id, MSG_INBOX, STR(""), (msg_cursor_t){0, 0}, MSG_PAGE, &out->items);
+    if (n < 0)
+        return n;
+    out->n = n;
+    int rc = messages_unread(STORE_READER(r), person_id, &out->unread);
+    if (rc < 0)
+        return rc;
+    rc = school_id ? messages_is_blocked(STORE_READER(r), school_id, person_id) : 0;
+    if (rc < 0)
+        return rc;
+    out->blocked = rc == 1;
+    return 0;
+}
+
+const msg_inbox_t *messages_inbox(inbox_cache_t *c, store_t *store, store_reader_t *r, arena_t *scratch,
+                                  int64_t person_id, int64_t school_id)
+{
+    if (!c->cap) {
+        msg_inbox_t *in = arena_alloc(scratch, sizeof *in);
+        return build_inbox(r, scratch, person_id, school_id, in) < 0 ? NULL : in;
+    }
+    uint64_t version = store_key_version(store, STORE_TOPIC_MESSAGES, messages_person_key(person_id)) +
+                       store_topic_version(store, STORE_TOPIC_DIRECTORY);
+    uint64_t slot;
+    inbox_entry_t *e;
+    if (u64map_get(&c->index, (uint64_t)person_id, &slot)) {
+        e = c->slots[slot - 1];
+        if (e->version == version && e->school_id == school_id)
+            return &e->inbox;
+        arena_free(&e->arena);
+    } else {
+        if (c->used == c->cap)
+            inbox_drop_all(c); /* full: start again (a morning's readers refill it) */
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return NULL;
+        c->slots[c->used] = e;
+        u64map_put(&c->index, (uint64_t)person_id, c->used + 1);
+        c->used++;
+    }
+    arena_init(&e->arena, NULL);
+    e->version = UINT64_MAX; /* never served unless built */
+    e->school_id = school_id;
+    if (build_inbox(r, &e->arena, person_id, school_id, &e->inbox) < 0)
+        return NULL;
+    e->version = version;
+    return &e->inbox;
 }

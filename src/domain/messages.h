@@ -32,6 +32,7 @@
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/str.h"
+#include "core/u64map.h"
 #include "domain/files.h"
 #include "store/store.h"
 
@@ -234,6 +235,30 @@ int messages_is_blocked(store_src_t src, int64_t school_id, int64_t person_id);
 /* Demo data (messages_demo.c): a class-parents broadcast, a parent-teacher
  * exchange, a note from the school life office to a pupil. */
 int demo_messages(store_tx_t *tx, int64_t school_id, date_t today);
+
+/* The first page of a person's inbox, its unread total and whether they are
+ * blocked in their main school, cached per worker: an entry is rebuilt when
+ * the person's messages key or the directory topic moved (every write that
+ * concerns them raises their key). Entries own their memory; the cache belongs
+ * to one worker thread. Capacity 0 builds on every call, in the caller's arena. */
+typedef struct msg_inbox {
+    msg_conversation_t *items;
+    int n;
+    int unread;
+    bool blocked;
+} msg_inbox_t;
+
+typedef struct inbox_cache {
+    u64map_t index; /* person id -> slot + 1 */
+    struct inbox_entry **slots;
+    size_t cap, used;
+} inbox_cache_t;
+
+void inbox_cache_init(inbox_cache_t *c, size_t capacity);
+void inbox_cache_dispose(inbox_cache_t *c);
+/* NULL on a store error. */
+const msg_inbox_t *messages_inbox(inbox_cache_t *c, store_t *store, store_reader_t *r, arena_t *scratch,
+                                  int64_t person_id, int64_t school_id);
 
 /* A person's messages key (inbox, badge), raised by every write that concerns them. */
 uint64_t messages_person_key(int64_t person_id);

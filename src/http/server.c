@@ -645,6 +645,7 @@ int server_run(app_t *app)
         personal_cache_init(&w->personal, app->config->class_view_cache ? 8192 : 0);
         digest_cache_init(&w->digests, app->config->class_view_cache ? 8192 : 0);
         notify_cache_init(&w->notifications, app->config->class_view_cache ? 16384 : 0);
+        inbox_cache_init(&w->inboxes, app->config->class_view_cache ? 2048 : 0);
         school_cache_init(&w->schools);
         app->workers[i] = w;
     }
@@ -682,6 +683,7 @@ int server_run(app_t *app)
         personal_cache_dispose(&w->personal);
         digest_cache_dispose(&w->digests);
         notify_cache_dispose(&w->notifications);
+        inbox_cache_dispose(&w->inboxes);
         school_cache_dispose(&w->schools);
         accesslog_dispose(&w->accesslog);
         chunk_cache_dispose(&w->chunk_cache);

@@ -18,6 +18,7 @@
 #include "auth/revocation.h"
 #include "domain/dayview.h"
 #include "domain/digest.h"
+#include "domain/messages.h"
 #include "domain/notify.h"
 #include "domain/school.h"
 #include "core/arena.h"
@@ -60,6 +61,7 @@ typedef struct worker {
     personal_cache_t personal;
     digest_cache_t digests;
     notify_cache_t notifications; /* badges */
+    inbox_cache_t inboxes;        /* first inbox pages */
     school_cache_t schools;
 
     ws_registry_t websockets; /* this worker's WebSocket connections (http/websocket.h) */

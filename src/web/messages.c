@@ -251,14 +251,28 @@ static void messages_list_page(request_t *r)
         before.at < 0 || before.id < 0)
         before = (msg_cursor_t){0, 0};
     msg_conversation_t *list;
-    int unread = 0;
-    int n = messages_list(reader(r), &r->arena, p->person_id, folder, q, before, MSG_PAGE, &list);
-    int blocked = principal_main_school(p) ? messages_is_blocked(STORE_READER(reader(r)), principal_main_school(p),
-                                                                 p->person_id)
-                                           : 0;
-    if (n < 0 || blocked < 0 || messages_unread(STORE_READER(reader(r)), p->person_id, &unread) < 0) {
-        unavailable(r);
-        return;
+    int unread = 0, n, blocked;
+    if (folder == MSG_INBOX && !q.len && !before.at) {
+        /* the page everyone opens: from the worker's cache while nothing of theirs moved */
+        const msg_inbox_t *in = messages_inbox(&r->worker->inboxes, r->app->store, reader(r), &r->arena,
+                                               p->person_id, principal_main_school(p));
+        if (!in) {
+            unavailable(r);
+            return;
+        }
+        list = in->items;
+        n = in->n;
+        unread = in->unread;
+        blocked = in->blocked;
+    } else {
+        n = messages_list(reader(r), &r->arena, p->person_id, folder, q, before, MSG_PAGE, &list);
+        blocked = principal_main_school(p)
+                      ? messages_is_blocked(STORE_READER(reader(r)), principal_main_school(p), p->person_id)
+                      : 0;
+        if (n < 0 || blocked < 0 || messages_unread(STORE_READER(reader(r)), p->person_id, &unread) < 0) {
+            unavailable(r);
+            return;
+        }
     }
     value_t *v = value_map(&r->arena);
     set_folder_flags(r, v, p, folder_name);

@@ -395,6 +395,55 @@ static void test_read_state_blocks_and_badge(void **state)
     principal_dispose(&p);
 }
 
+static void test_inbox_cache(void **state)
+{
+    (void)state;
+    inbox_cache_t cache;
+    inbox_cache_init(&cache, 4);
+    arena_t a;
+    arena_init(&a, NULL);
+    const msg_inbox_t *first = messages_inbox(&cache, store, rd, &a, lea(), school());
+    assert_non_null(first);
+    /* nothing moved: the same entry, no rebuild */
+    assert_ptr_equal(messages_inbox(&cache, store, rd, &a, lea(), school()), first);
+    int before = first->unread;
+    int64_t one[1] = {lea()};
+    msg_resolved_t to = {.people = one, .npeople = 1, .broadcast = ""};
+    send_ctx_t c = {.m = {.school_id = school(), .author_id = prof(), .to = &to, .subject = STR("Cache"),
+                          .body = STR("Une nouvelle"), .now = clock_now()}};
+    assert_int_equal(store_write_sync(store, send_fn, &c), STORE_OK);
+    /* a message for her: rebuilt, with it on top */
+    const msg_inbox_t *after = messages_inbox(&cache, store, rd, &a, lea(), school());
+    assert_non_null(after);
+    assert_int_equal(after->unread, before + 1);
+    assert_int_equal(after->items[0].id, c.sent.conversation_id);
+    /* a message for someone else leaves hers alone */
+    int64_t other[1] = {classmate()};
+    msg_resolved_t to_other = {.people = other, .npeople = 1, .broadcast = ""};
+    send_ctx_t c2 = {.m = {.school_id = school(), .author_id = prof(), .to = &to_other, .subject = STR("Autre"),
+                           .body = STR("x"), .now = clock_now()}};
+    uint64_t version = store_key_version(store, STORE_TOPIC_MESSAGES, messages_person_key(lea()));
+    assert_int_equal(store_write_sync(store, send_fn, &c2), STORE_OK);
+    if (store_key_version(store, STORE_TOPIC_MESSAGES, messages_person_key(lea())) == version)
+        assert_ptr_equal(messages_inbox(&cache, store, rd, &a, lea(), school()), after);
+    /* reading it: rebuilt, unread back */
+    int64_t args[2] = {lea(), c.sent.conversation_id};
+    assert_int_equal(store_write_sync(store, mark_read_fn, args), STORE_OK);
+    assert_int_equal(messages_inbox(&cache, store, rd, &a, lea(), school())->unread, before);
+    /* more people than places: the cache starts again, answers stay right */
+    int64_t people[] = {parent(), prof(), admin(), staff(), classmate()};
+    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++)
+        assert_non_null(messages_inbox(&cache, store, rd, &a, people[i], school()));
+    assert_int_equal(messages_inbox(&cache, store, rd, &a, lea(), school())->unread, before);
+    /* capacity 0: built in the caller's arena every time */
+    inbox_cache_t none;
+    inbox_cache_init(&none, 0);
+    assert_int_equal(messages_inbox(&none, store, rd, &a, lea(), school())->unread, before);
+    inbox_cache_dispose(&none);
+    inbox_cache_dispose(&cache);
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_broadcast_fan_out_and_private_replies),
         cmocka_unit_test(test_read_state_blocks_and_badge),
+        cmocka_unit_test(test_inbox_cache),
     };
     return cmocka_run_group_tests(tests, demo_setup, demo_teardown);
 }
