@@ -311,6 +311,9 @@ int messages_reply_privately(store_tx_t *tx, int64_t broadcast_id, const msg_sen
 
 /* ---- reading ---- */
 
+/* Members are counted up to one more than a list shows ("6 participants" and
+ * more read the same): a broadcast's hundreds are not counted on every view. */
+#define MEMBERS_COUNTED_SQL "7"
 /* One character more than shown, so a cut preview can say so. */
 #define PREVIEW_CHARS_SQL "141"
 #define CONVERSATION_SELECT                                                                                            \
@@ -319,7 +322,8 @@ int messages_reply_privately(store_tx_t *tx, int64_t broadcast_id, const msg_sen
     "(SELECT p.first_name || ' ' || p.last_name FROM messages x JOIN people p ON p.id = x.author_id "                \
     "WHERE x.conversation_id = c.id ORDER BY x.id DESC LIMIT 1), "                                                   \
     "(SELECT substr(x.body, 1, " PREVIEW_CHARS_SQL ") FROM messages x WHERE x.conversation_id = c.id ORDER BY x.id DESC LIMIT 1), "    \
-    "(SELECT COUNT(*) FROM conversation_members k WHERE k.conversation_id = c.id) "                                  \
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM conversation_members k WHERE k.conversation_id = c.id LIMIT "          \
+    MEMBERS_COUNTED_SQL ") AS k) "                                                                                   \
     "FROM conversation_members m JOIN conversations c ON c.id = m.conversation_id "                                  \
     "LEFT JOIN classes cl ON c.broadcast IN ('class', 'class_parents') AND cl.id = c.broadcast_target "             \
     "LEFT JOIN teaching_groups g ON c.broadcast = 'group' AND g.id = c.broadcast_target "
@@ -500,6 +504,14 @@ int messages_message_conversation(store_src_t src, int64_t message_id, int64_t *
     *conversation_id = 0;
     return store_int(src, "SELECT conversation_id FROM messages WHERE id = ?", STORE_ARGS(SA_INT(message_id)),
                      conversation_id);
+}
+
+int messages_member_count(store_src_t src, int64_t conversation_id, int64_t *out)
+{
+    *out = 0;
+    int rc = store_int(src, "SELECT COUNT(*) FROM conversation_members WHERE conversation_id = ?",
+                       STORE_ARGS(SA_INT(conversation_id)), out);
+    return rc < 0 ? rc : 0;
 }
 
 int messages_is_member(store_src_t src, int64_t person_id, int64_t conversation_id)

@@ -156,7 +156,7 @@ typedef struct msg_conversation {
     str_t preview;          /* the start of the last message, "…" when cut */
     str_t members;          /* "Léa Dupont, M. Martin..." (first few; "" for a broadcast:
                              * recipients do not see each other) */
-    int nmembers;
+    int nmembers;           /* counted up to 7: "more than 6" is all a list says */
     int unread;
     bool archived, can_reply;
     int64_t reply_to_broadcast;
@@ -191,6 +191,8 @@ int messages_get_any(store_src_t src, arena_t *a, int64_t conversation_id, msg_c
 int messages_thread(store_src_t src, arena_t *a, int64_t conversation_id, int limit, msg_message_t **out);
 /* The conversation a message is in (0 none); for reports, forwards and files. */
 int messages_message_conversation(store_src_t src, int64_t message_id, int64_t *conversation_id);
+/* How many members a conversation has (exactly). */
+int messages_member_count(store_src_t src, int64_t conversation_id, int64_t *out);
 /* Is the person a member? (for reading a message's files) */
 int messages_is_member(store_src_t src, int64_t person_id, int64_t conversation_id);
 /* Is the file attached to a message of a conversation the person is a member of? */

@@ -119,8 +119,9 @@ void messages_submit(request_t *r, const principal_t *p, msg_compose_t *c, msg_d
         rc = messages_get(STORE_READER(reader(r)), &r->arena, p->person_id, existing, &mc);
         if (rc == 1) {
             c->school_id = mc.school_id;
-            c->npeople = c->private_reply_to > 0 ? 1 : mc.nmembers - 1;
-            rc = 0;
+            int64_t members = 1;
+            rc = c->private_reply_to > 0 ? 0 : messages_member_count(STORE_READER(reader(r)), existing, &members);
+            c->npeople = c->private_reply_to > 0 ? 1 : (int)members - 1;
         } else if (rc == 0) {
             c->problem = MSG_CANNOT_REPLY;
             rc = MESSAGES_INVALID;
@@ -227,8 +228,8 @@ static const char *people_label(request_t *r, const msg_conversation_t *c)
         return text_arg(r, MSG_messages_broadcast_group, name);
     if (str_eq_cstr(c->broadcast, "class_parents"))
         return text_arg(r, MSG_messages_broadcast_class_parents, name);
-    if (c->nmembers > 5)
-        return text_arg(r, MSG_messages_members_more, arena_printf(&r->arena, "%d", c->nmembers));
+    if (c->nmembers > 5) /* the first few names are listed */
+        return text_arg(r, MSG_messages_members_more, cstr(r, c->members));
     return cstr(r, c->members);
 }
 
