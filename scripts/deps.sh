@@ -3,14 +3,14 @@
 #   scripts/deps.sh run     build and run the server
 #   scripts/deps.sh test    also the test tools (cmocka, Node.js and npm, clang for fuzzing,
 #                           Chromium for the browser journeys)
-#   scripts/deps.sh bench   also the benchmark tools (wrk, nginx)
+#   scripts/deps.sh bench   also the benchmark tools (wrk, nginx, sqlite3)
 set -euo pipefail
 what=${1:-run}
 
 run_pkgs=(build-essential cmake pkg-config libh2o-evloop-dev libwslay-dev libssl-dev libsqlite3-dev
           libjansson-dev zlib1g-dev libsodium-dev libxml2-dev libcurl4-openssl-dev curl)
 test_pkgs=(libcmocka-dev nodejs npm clang libclang-rt-14-dev chromium)
-bench_pkgs=(wrk nginx-light util-linux)
+bench_pkgs=(wrk nginx-light util-linux sqlite3)
 
 pkgs=("${run_pkgs[@]}")
 case "$what" in
