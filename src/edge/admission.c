@@ -33,7 +33,7 @@ struct admission {
     _Atomic uint64_t asked;        /* newcomers since the last tick */
     uint64_t last_tick_ms;         /* the ticking thread's own */
     double budget;                 /* admissions not yet used, carried from tick to tick (ticking thread) */
-    _Atomic uint64_t admitted_now, admitted_from_line, tickets, waiting_answers, refused, expired, bad;
+    _Atomic uint64_t admitted_now, admitted_from_line, admitted_first, tickets, waiting_answers, refused, expired, bad;
 };
 
 static double load_rate(const admission_t *a)
@@ -253,6 +253,13 @@ static void admit(admission_t *a, const session_keys_t *keys, uint64_t now_ms, a
     encode(keys, KIND_ADMISSION, now_ms, now_ms + a->settings.window_ms, out->admission);
 }
 
+void admission_grant(admission_t *a, const session_keys_t *keys, uint64_t now_ms, admission_answer_t *out)
+{
+    memset(out, 0, sizeof *out);
+    atomic_fetch_add_explicit(&a->admitted_first, 1, memory_order_relaxed);
+    admit(a, keys, now_ms, out);
+}
+
 int admission_enter(admission_t *a, const session_keys_t *keys, str_t ticket, bool may_issue, uint64_t now_ms,
                     admission_answer_t *out)
 {
@@ -364,6 +371,7 @@ void admission_stats(const admission_t *a, admission_stats_t *out)
     out->waiting = newest > out->horizon_ms ? people_ahead(a, newest) : 0;
     out->admitted_now = atomic_load_explicit(&a->admitted_now, memory_order_relaxed);
     out->admitted_from_line = atomic_load_explicit(&a->admitted_from_line, memory_order_relaxed);
+    out->admitted_first = atomic_load_explicit(&a->admitted_first, memory_order_relaxed);
     out->tickets = atomic_load_explicit(&a->tickets, memory_order_relaxed);
     out->waiting_answers = atomic_load_explicit(&a->waiting_answers, memory_order_relaxed);
     out->refused_tickets = atomic_load_explicit(&a->refused, memory_order_relaxed);

@@ -2,8 +2,9 @@
  * which order.
  *
  * Contract:
- * - Only newcomers are counted: someone with a session or an admission is
- *   inside and never waits (the caller decides who is a newcomer).
+ * - Only newcomers are counted: someone holding an admission is inside and
+ *   never waits (the caller decides who is a newcomer; a session from another
+ *   day is not an admission: resuming it at 8:30 is arriving at 8:30).
  * - A newcomer comes in at once while nobody is waiting and the admission rate
  *   (edge/capacity.h) has room; otherwise they get a ticket carrying their
  *   arrival time (ms). Tickets are admitted strictly in arrival order: the line
@@ -67,6 +68,9 @@ typedef struct admission_answer {
 int admission_enter(admission_t *a, const session_keys_t *keys, str_t ticket, bool may_issue, uint64_t now_ms,
                     admission_answer_t *out);
 
+/* Lets someone in ahead of the line (the priority lane): an admission token. */
+void admission_grant(admission_t *a, const session_keys_t *keys, uint64_t now_ms, admission_answer_t *out);
+
 /* Is this admission token valid now? */
 bool admission_valid(const session_keys_t *keys, str_t token, uint64_t now_ms);
 
@@ -78,6 +82,7 @@ typedef struct admission_stats {
     uint64_t waiting;          /* tickets between the horizon and the newest arrival */
     uint64_t admitted_now;     /* totals since start */
     uint64_t admitted_from_line;
+    uint64_t admitted_first;   /* through the priority lane */
     uint64_t tickets;
     uint64_t waiting_answers;
     uint64_t refused_tickets;  /* may_issue false */

@@ -58,6 +58,7 @@ static void waiting_room_metrics(buf_t *out, const admission_t *a)
                "# TYPE cartable_waiting_room_admissions_total counter\n"
                "cartable_waiting_room_admissions_total{from=\"now\"} %llu\n"
                "cartable_waiting_room_admissions_total{from=\"line\"} %llu\n"
+               "cartable_waiting_room_admissions_total{from=\"priority\"} %llu\n"
                "# HELP cartable_waiting_room_tickets_total Tickets issued.\n"
                "# TYPE cartable_waiting_room_tickets_total counter\ncartable_waiting_room_tickets_total %llu\n"
                "# HELP cartable_waiting_room_answers_total Waiting-room pages and 503s served.\n"
@@ -69,6 +70,7 @@ static void waiting_room_metrics(buf_t *out, const admission_t *a)
                "cartable_waiting_room_shed_total{reason=\"expired_ticket\"} %llu\n",
                admission_enabled(a) ? 1 : 0, (unsigned long long)st.waiting, st.estimated_wait_s,
                (unsigned long long)st.admitted_now, (unsigned long long)st.admitted_from_line,
+               (unsigned long long)st.admitted_first,
                (unsigned long long)st.tickets, (unsigned long long)st.waiting_answers,
                (unsigned long long)st.refused_tickets, (unsigned long long)st.bad_tickets,
                (unsigned long long)st.expired_tickets);

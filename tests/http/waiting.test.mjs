@@ -214,3 +214,19 @@ test('the priority lane: nothing urgent keeps one\'s place; bad passwords too; n
   assert.equal(noCsrf.status, 403);
   await Promise.all(line.map((x) => untilAdmitted(x.v)));
 });
+
+test('a session resumed without an admission is an arrival: it waits its turn, then stays in', async () => {
+  const parent = await admittedSignIn('demo.parent');
+  const resumed = new Visitor(s.url);
+  resumed.cookies.set('sid', parent.cookies.get('sid')); // yesterday's session, no admission today
+  const line = [];
+  for (let i = 0; i < 16 && line.length < 4; i++) { const x = await newcomer('/'); if (waiting(x.r)) line.push(x); }
+  assert.ok(line.length >= 4, 'a line formed');
+  const r = await resumed.get('/timetable');
+  assert.ok(waiting(r), 'the resumed session waits (a parent has nothing that cannot wait)');
+  assert.ok(positionOf(r) >= positionOf(line[line.length - 1].r), 'behind those who came before');
+  await untilAdmitted(resumed, '/timetable');
+  assert.ok(resumed.cookies.get('adm'));
+  assert.equal(waiting(await resumed.get('/messages')), null, 'once in, in');
+  await Promise.all(line.map((x) => untilAdmitted(x.v)));
+});
