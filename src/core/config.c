@@ -109,8 +109,9 @@ static const option_desc_t options[] = {
      "healthy while every event loop runs its timers less late than this"},
     {"admission_max_writer_delay", OPT_DURATION, OFF(admission_max_writer_delay_ms), 1, 60 * 1000, "100ms",
      "healthy while writes wait less than this for the database writer"},
-    {"admission_max_cpu", OPT_UINT, OFF(admission_max_cpu), 1, 100, "90",
-     "healthy while the process uses less than this percentage of the cores it may run on"},
+    {"admission_max_cpu", OPT_UINT, OFF(admission_max_cpu), 0, 100, "0",
+     "healthy while the process uses less than this percentage of the cores it may run on; 0: CPU is not a signal "
+     "(loop lag and writer delay are)"},
 };
 
 #define NOPTIONS (sizeof options / sizeof options[0])

@@ -178,8 +178,11 @@ void capacity_tick(capacity_t *c, struct store *store, uint64_t inflight, double
 
 void capacity_apply(capacity_t *c, const capacity_health_t *signals, double newcomers_per_s)
 {
+    /* CPU only counts when asked for: password hashing (low-priority threads) may
+     * use every spare cycle while the loops, which the other two signals watch,
+     * still answer at full speed */
     bool healthy = signals->loop_lag_ms < c->max_lag_ms && signals->writer_delay_ms < c->max_writer_ms &&
-                   signals->cpu < c->max_cpu;
+                   (c->max_cpu <= 0 || signals->cpu < c->max_cpu);
     double rate = c->rate_now;
     if (c->pinned > 0)
         rate = c->pinned;

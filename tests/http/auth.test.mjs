@@ -71,8 +71,19 @@ test('wrong password and unknown login get the same answer, and the login is kep
     answers.push({ ms, body: r.text.replace(/value="[^"]*"/g, '') });
   }
   assert.equal(answers[0].body, answers[1].body, 'the pages differ only in what was typed');
-  // An unknown login does the same hashing work as a wrong password.
-  const ratio = answers[0].ms / answers[1].ms;
+  // An unknown login does the same hashing work as a wrong password. One sample
+  // each is at the mercy of a busy machine: the fastest of three, alternating.
+  const fastest = { 'demo.prof': answers[0].ms, 'nobody.here': answers[1].ms };
+  for (let round = 0; round < 2; round++) {
+    for (const login of ['demo.prof', 'nobody.here']) {
+      const v = new Visitor(s.url);
+      await v.get('/login');
+      const t0 = process.hrtime.bigint();
+      await v.post('/login', { login, password: 'not-the-password' });
+      fastest[login] = Math.min(fastest[login], Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  const ratio = fastest['demo.prof'] / fastest['nobody.here'];
   assert.ok(ratio > 0.25 && ratio < 4, `timing ratio ${ratio}`);
 
   const empty = new Visitor(s.url);

@@ -53,7 +53,7 @@ static void defaults_are_the_documented_ones(void **state)
     assert_int_equal(cfg.admission_max_rate, 2000);
     assert_int_equal(cfg.admission_max_loop_lag_ms, 25);
     assert_int_equal(cfg.admission_max_writer_delay_ms, 100);
-    assert_int_equal(cfg.admission_max_cpu, 90);
+    assert_int_equal(cfg.admission_max_cpu, 0); /* off: loop lag and writer delay decide */
     char err[256];
     assert_int_equal(config_set(&cfg, "admission_min_rate", "3000", "test", err, sizeof err), 0);
     assert_int_equal(config_validate(&cfg, err, sizeof err), -1);
