@@ -26,8 +26,9 @@
 #    (b) --factor (5) x R with the waiting room on, (c) the same with it off
 #    (`--admission off`), --rounds times each, alternating; medians.
 #    (d) the same rate with every user a newcomer (--resume-share 0), on then
-#    off, --newcomer-rounds times (default 1; 0 skips it): the gate's own effect,
-#    since users who resume a session are never gated.
+#    off, --newcomer-rounds times (default 1; 0 skips it): the gate on sign-ins
+#    alone (a server may let users who resume a session in without asking, as
+#    cartable did before 18e912f).
 #    During every run the server is sampled every second (/metrics: admission
 #    rate, line, loop lag; /proc: its CPU over the measured window).
 # The machine is shared: before each run the script waits (up to --quiet-wait s)
@@ -305,7 +306,7 @@ run_attempt() {
   # 10 still_waiting 11 journey_p50 12 journey_p99 13 step_p99_max 14 login_p99 15 today_p99 16 hwlist_p99
   # 17 inbox_p99 18 send_p99 19 gated 20 wr_answers 21 wr_p50 22 wr_p99 23 wait_p50 24 wait_p99 25 wait_max
   # 26 spearman 27 gen_cpu 28 server_cpu 29 pass 30 adm_rate 31 line_max 32 login_form_p99 33 message_form_p99
-  # 34 completed_per_s 35 sent_page_p99 36 start_lag_max 37 others_cpu
+  # 34 completed_per_s 35 sent_page_p99 36 start_lag_max 37 others_cpu 38 gated_resume 39 slowest step
   printf '%s\n' "$name" "$label" "$rate" "$(kv "$f" summary achieved)" "$(kv "$f" summary arrivals)" \
     "$(kv "$f" summary completed)" "$(kv "$f" summary errors)" "$(kv "$f" summary timeouts)" \
     "$(kv "$f" summary unfinished)" "$(kv "$f" summary still_waiting)" "$(kv "$f" summary journey_p50_ms)" \
@@ -316,7 +317,11 @@ run_attempt() {
     "$(kv "$f" wr spearman)" "$(kv "$f" gen cpu_pct)" "$scpu" "$pass" "$adm" "$line" \
     "$(kv "$f" step p99_ms login_form)" "$(kv "$f" step p99_ms message_form)" \
     "$(awk -v c="$(kv "$f" summary completed)" -v s="$secs" 'BEGIN {printf "%.1f", c / s}')" \
-    "$(kv "$f" step p99_ms sent_page)" "$(kv "$f" gen start_lag_max_ms)" "$others" |
+    "$(kv "$f" step p99_ms sent_page)" "$(kv "$f" gen start_lag_max_ms)" "$others" "$(kv "$f" wr gated_resume)" \
+    "$(awk '$1 == "RUSH" && $2 == "step" {n = ""; p = ""; for (i = 3; i <= NF; i++) {split($i, a, "=");
+        if (a[1] == "name") n = a[2]; if (a[1] == "p99_ms") p = a[2]}
+        if (p != "nan" && (best == "" || p + 0 > bp)) {best = n; bp = p + 0}}
+      END {if (best != "") printf "%s:%.0f", best, bp}' "$f")" |
     sed 's/^$/-/; s/^-nan$/nan/' | paste -sd' ' >> "$WORK/rows"
   echo "$name $label: rate $rate/s, completed $(kv "$f" summary completed), errors $(kv "$f" summary errors) ($(errs_of "$f")), timeouts $(kv "$f" summary timeouts), unfinished $(kv "$f" summary unfinished), journey p99 $(fmt "$(kv "$f" summary journey_p99_ms)") ms, gated $(kv "$f" wr gated), server CPU $scpu %, generator CPU $(kv "$f" gen cpu_pct) %, others $others % -> $pass" >&2
   LAST=$name
@@ -414,6 +419,7 @@ compare() { # label-a label-b title-a title-b: medians side by side
   row "inbox p99 ms" 17
   row "send (POST /messages/new) p99 ms" 18
   row "gated journeys" 19
+  row "… of which resuming a session" 38
   row "waiting-room answers" 20
   row "waiting-room answer p50 ms" 21
   row "waiting-room answer p99 ms" 22
@@ -439,7 +445,7 @@ MACHINE="$(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /pr
   echo
   echo "- cartable $VERSION: \`cartable serve ${SERVE_OPTS[*]}\` pinned to CPU 0 (\`taskset -c 0\`), default hashing threads and \`requests_per_account_per_second\`; each run on a fresh copy of the directory."
   echo "- Directory: \`cartable generate --schools 200 --pupils-per-school 500\` ($NPUPILS pupils; $GEN_NOTE); session pool: $POOL pupils signed in through \`POST /api/v1/login\` with \`remember\` ($POOL_NOTE)."
-  echo "- Generator: \`build-rush/rush\` (bench/rush/, epoll, one thread) pinned to CPU 1: Poisson arrivals, think times exponential with mean $THINK_MS ms, $RESUME of journeys resume a pooled session (never gated), the others sign in through the form; every journey: today, homework list, a homework if the list links one, inbox, then a message to a teacher through the web form (multipart). Timeout $TIMEOUT_MS ms per request$([ -n "$POLL_MS" ] && echo ", waiting-room refresh capped at $POLL_MS ms" || echo ", the waiting room's Refresh honoured")."
+  echo "- Generator: \`build-rush/rush\` (bench/rush/, epoll, one thread) pinned to CPU 1: Poisson arrivals, think times exponential with mean $THINK_MS ms, $RESUME of journeys resume a pooled session (the server decides whether to gate them: the gated ones are counted), the others sign in through the form; every journey: today, homework list, a homework if the list links one, inbox, then a message to a teacher through the web form (multipart). Timeout $TIMEOUT_MS ms per request$([ -n "$POLL_MS" ] && echo ", waiting-room refresh capped at $POLL_MS ms" || echo ", the waiting room's Refresh honoured")."
   echo "- A journey's latency is the sum of its requests' latencies (think times and time in the waiting room excluded), over completed journeys."
   echo "- Server CPU: from /proc over the measured arrivals (after the warm-up), in % of one core. Others %: the CPU the rest of the machine used meanwhile (/proc/stat minus server and generator; the 1-s sampler's curl included); each run first waits until others use less than $QUIET_PCT % of a core (at most $QUIET_WAIT s)."
   [ $HAVE_ADMISSION = 1 ] || echo "- **This cartable has no waiting room yet** (no \`admission\` setting): (b) and (c) ran the same server."
@@ -448,10 +454,10 @@ MACHINE="$(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /pr
   echo
   echo "Waiting room off (\`--admission off\`), ${SEARCH_SECS} s of arrivals after ${WARMUP} s of warm-up per run; R $SEARCH_NOTE."
   echo
-  echo "| run | arrivals/s offered | achieved | completed | errors | timeouts | unfinished | journey p50 ms | journey p99 ms | worst step p99 ms | server CPU % | generator CPU % | others % | passes |"
+  echo "| run | arrivals/s offered | achieved | completed | errors | timeouts | unfinished | journey p50 ms | journey p99 ms | slowest step: p99 ms | server CPU % | generator CPU % | others % | passes |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   awk '$2 == "search" || $2 == "R" {print $1}' "$WORK/rows" | while read -r n; do
-    echo "| $n $(cell "$n" 2) | $(cell "$n" 3) | $(cell "$n" 4) | $(cell "$n" 6) | $(cell "$n" 7) | $(cell "$n" 8) | $(cell "$n" 9) | $(cf "$n" 11) | $(cf "$n" 12) | $(cf "$n" 13) | $(cell "$n" 28) | $(cell "$n" 27) | $(cell "$n" 37) | $(cell "$n" 29) |"
+    echo "| $n $(cell "$n" 2) | $(cell "$n" 3) | $(cell "$n" 4) | $(cell "$n" 6) | $(cell "$n" 7) | $(cell "$n" 8) | $(cell "$n" 9) | $(cf "$n" 11) | $(cf "$n" 12) | $(cell "$n" 39 | sed 's/:/: /') | $(cell "$n" 28) | $(cell "$n" 27) | $(cell "$n" 37) | $(cell "$n" 29) |"
   done
   echo
   echo "**R = $RATE arrivals/s** (median of the $CONFIRM confirmation runs: journey p99 $(mf R 12) ms, worst step p99 $(mf R 13) ms, $(mf R 34) completed journeys/s, server CPU $(mf R 28) %, generator CPU $(mf R 27) %)."
@@ -465,7 +471,7 @@ MACHINE="$(nproc) cores, $(awk '/model name/ {sub(/.*: /, ""); print; exit}' /pr
   if [ "$NEWCOMER_ROUNDS" -gt 0 ]; then
     echo "## (d) $HIGH/s again, every user a newcomer (\`--resume-share 0\`): what the gate itself does"
     echo
-    echo "In (b) and (c), $RESUME of the users resume a session and are never gated: their load alone is $(awk -v r="$HIGH" -v s="$RESUME" 'BEGIN {printf "%g", r * s}')/s of journeys. Here everyone signs in through the form, so the waiting room may hold all of the excess. ${SECS} s of arrivals after ${WARMUP} s of warm-up; medians of $NEWCOMER_ROUNDS round(s)."
+    echo "In (b) and (c), $RESUME of the users resume a session ($(awk -v r="$HIGH" -v s="$RESUME" 'BEGIN {printf "%g", r * s}')/s of journeys, $(awk -v f="$FACTOR" -v s="$RESUME" 'BEGIN {printf "%g", s * f}')×R by themselves), and a server may let them in without asking. Here everyone signs in through the form: the gate on sign-ins alone. ${SECS} s of arrivals after ${WARMUP} s of warm-up; medians of $NEWCOMER_ROUNDS round(s)."
     echo
     compare new-on new-off "(d) waiting room on" "(d) waiting room off"
     echo

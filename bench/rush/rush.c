@@ -6,7 +6,9 @@
  * journey on its own keep-alive connection, with think times between steps:
  *
  *   resume (a share of users, --resume-share): starts with a valid `sid` cookie
- *     from the pool (rush pool), and is never gated by the waiting room;
+ *     from the pool (rush pool); whether the waiting room holds it is the
+ *     server's business (until cartable 18e912f it never did; since, a session
+ *     not admitted within the window arrives like anyone);
  *   or sign in: GET /login (the form's _csrf), think, POST /login (urlencoded,
  *     303 expected), following the redirect;
  *   GET / (today), GET /homework, GET /homework/{id} (a link of the list, when
@@ -243,6 +245,8 @@ static size_t nj, capj;
 static series_t lat[S_NSTEPS], wr_lat, lag_start, lag_timer;
 static uint64_t timeouts_by_step[S_NSTEPS], hw_skipped, send_skipped, cookie_overflow;
 static long active, peak_active, open_conns, peak_conns;
+static int64_t loop_busy_max_us, loop_oversleep_max_us;
+static long loop_busy_over10ms, loop_events_max;
 
 typedef struct errcount {
     int code, step;
@@ -1100,7 +1104,7 @@ static void report(int64_t t0, int64_t t_arrivals_end, int64_t t_end, double cpu
     size_t resumed = 0, signed_in = 0, sent = 0;
     series_t journey = {0}, wait = {0}, firstpos = {0};
     int64_t *arr = malloc((nj + 1) * sizeof *arr), *adm = malloc((nj + 1) * sizeof *adm);
-    size_t ngated = 0, nadm = 0;
+    size_t ngated = 0, nadm = 0, ngated_resume = 0;
     for (size_t i = 0; i < nj; i++) {
         journey_t *j = &J[i];
         if (j->warm)
@@ -1127,6 +1131,8 @@ static void report(int64_t t0, int64_t t_arrivals_end, int64_t t_end, double cpu
         }
         if (j->gated) {
             ngated++;
+            if (j->kind == K_RESUME)
+                ngated_resume++;
             series_add(&firstpos, (int64_t)j->first_position * 1000); /* shown "in ms": a count */
             if (j->admitted_us) {
                 series_add(&wait, j->admitted_us - j->first_req_us);
@@ -1190,9 +1196,9 @@ static void report(int64_t t0, int64_t t_arrivals_end, int64_t t_end, double cpu
     fmt_ms(c, sizeof c, pct_ms(&wait, 50));
     fmt_ms(d, sizeof d, pct_ms(&wait, 99));
     fmt_ms(e, sizeof e, pct_ms(&wait, 100));
-    fprintf(o, "waiting room: %zu journeys gated, %zu waiting-room answers (p50 %s ms, p99 %s ms); time in line p50 %s ms, "
+    fprintf(o, "waiting room: %zu journeys gated (%zu of them resuming a session), %zu waiting-room answers (p50 %s ms, p99 %s ms); time in line p50 %s ms, "
                "p99 %s ms, max %s ms; first position p50 %.0f, max %.0f; arrival/admission order Spearman %.4f over %zu admitted\n",
-            ngated, wr_lat.n, a, b, c, d, e, firstpos.n ? pct_ms(&firstpos, 50) : 0, firstpos.n ? pct_ms(&firstpos, 100) : 0,
+            ngated, ngated_resume, wr_lat.n, a, b, c, d, e, firstpos.n ? pct_ms(&firstpos, 50) : 0, firstpos.n ? pct_ms(&firstpos, 100) : 0,
             rho, nadm);
     fprintf(o, "errors:");
     if (!nerrs)
@@ -1210,6 +1216,9 @@ static void report(int64_t t0, int64_t t_arrivals_end, int64_t t_end, double cpu
                "after arrival p99 %s ms, max %s ms; timers late p99 %s ms, max %s ms; peak %ld users, %ld connections%s\n",
             100.0 * cpu_measured / measured_s, 100.0 * cpu_s / wall, wall, a, b, c, d, peak_active, peak_conns,
             cookie_overflow ? " (some cookies did not fit the jar)" : "");
+    fprintf(o, "generator loop: longest batch of work %.1f ms (%ld batches over 10 ms, up to %ld events at once); "
+               "slept at most %.1f ms longer than asked\n",
+            loop_busy_max_us / 1000.0, loop_busy_over10ms, loop_events_max, loop_oversleep_max_us / 1000.0);
 
     /* machine-readable */
     fprintf(o, "RUSH summary rate=%.2f achieved=%.2f arrivals=%zu completed=%zu errors=%zu timeouts=%zu unfinished=%zu "
@@ -1223,9 +1232,9 @@ static void report(int64_t t0, int64_t t_arrivals_end, int64_t t_end, double cpu
             fprintf(o, "RUSH step name=%s n=%zu p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f timeouts=%" PRIu64 "\n",
                     step_name[s], lat[s].n, pct_ms(&lat[s], 50), pct_ms(&lat[s], 99), pct_ms(&lat[s], 99.9),
                     pct_ms(&lat[s], 100), timeouts_by_step[s]);
-    fprintf(o, "RUSH wr gated=%zu answers=%zu answer_p50_ms=%.3f answer_p99_ms=%.3f wait_p50_ms=%.3f wait_p99_ms=%.3f "
+    fprintf(o, "RUSH wr gated=%zu gated_resume=%zu answers=%zu answer_p50_ms=%.3f answer_p99_ms=%.3f wait_p50_ms=%.3f wait_p99_ms=%.3f "
                "wait_max_ms=%.3f first_position_max=%.0f admitted=%zu spearman=%.4f\n",
-            ngated, wr_lat.n, pct_ms(&wr_lat, 50), pct_ms(&wr_lat, 99), pct_ms(&wait, 50), pct_ms(&wait, 99),
+            ngated, ngated_resume, wr_lat.n, pct_ms(&wr_lat, 50), pct_ms(&wr_lat, 99), pct_ms(&wait, 50), pct_ms(&wait, 99),
             pct_ms(&wait, 100), firstpos.n ? pct_ms(&firstpos, 100) : 0, nadm, rho);
     fprintf(o, "RUSH errors");
     if (!nerrs)
@@ -1236,9 +1245,11 @@ static void report(int64_t t0, int64_t t_arrivals_end, int64_t t_end, double cpu
     }
     fprintf(o, "\n");
     fprintf(o, "RUSH gen cpu_pct=%.1f cpu_total_pct=%.1f cpu_s=%.2f wall_s=%.1f start_lag_p99_ms=%.3f start_lag_max_ms=%.3f timer_lag_p99_ms=%.3f "
-               "timer_lag_max_ms=%.3f peak_users=%ld peak_conns=%ld\n",
+               "timer_lag_max_ms=%.3f peak_users=%ld peak_conns=%ld loop_busy_max_ms=%.3f loop_busy_over10ms=%ld "
+               "oversleep_max_ms=%.3f\n",
             100.0 * cpu_measured / measured_s, 100.0 * cpu_s / wall, cpu_s, wall, pct_ms(&lag_start, 99), pct_ms(&lag_start, 100), pct_ms(&lag_timer, 99),
-            pct_ms(&lag_timer, 100), peak_active, peak_conns);
+            pct_ms(&lag_timer, 100), peak_active, peak_conns, loop_busy_max_us / 1000.0, loop_busy_over10ms,
+            loop_oversleep_max_us / 1000.0);
     fflush(o);
     free(journey.v);
     free(wait.v);
@@ -1507,13 +1518,27 @@ int main(int argc, char **argv)
         if (wait_us > 1000000)
             wait_us = 1000000;
         struct timespec tmo = {.tv_sec = wait_us / 1000000, .tv_nsec = (wait_us % 1000000) * 1000};
+        int64_t wait_start = mono_us();
+        if (wait_start - now > loop_busy_max_us) /* arrivals and timers, this time */
+            loop_busy_max_us = wait_start - now;
         int n = epoll_pwait2(ep, evs, (int)(sizeof evs / sizeof evs[0]), &tmo, NULL);
         if (n < 0 && errno != EINTR) {
             perror("epoll_wait");
             return 1;
         }
+        int64_t busy0 = mono_us();
         for (int i = 0; i < n; i++)
             on_event(&evs[i]);
+        /* the generator's own stalls: how long one batch of events took */
+        int64_t busy = mono_us() - busy0;
+        if (busy > loop_busy_max_us)
+            loop_busy_max_us = busy;
+        if (busy > 10000)
+            loop_busy_over10ms++;
+        if (n > loop_events_max)
+            loop_events_max = n;
+        if (n == 0 && busy0 - wait_start - wait_us > loop_oversleep_max_us) /* asked to sleep wait_us */
+            loop_oversleep_max_us = busy0 - wait_start - wait_us;
     }
     int64_t t_end = mono_us();
     double cpu = cpu_seconds() - cpu0;
