@@ -30,7 +30,9 @@
 #include "http/static.h"
 #include "live/updates.h"
 #include "store/store.h"
+#include "live/hub.h"
 #include "web/attendance.h"
+#include "web/liveclass.h"
 #include "web/grades.h"
 #include "web/messages.h"
 #include "web/news.h"
@@ -141,7 +143,9 @@ static int build_routes(app_t *app)
         schoolday_api_register_routes(app->router, err, sizeof err) != 0 ||
         api_register_routes(app->router, err, sizeof err) != 0 ||
         api_auth_register_routes(app->router, err, sizeof err) != 0 ||
-        live_register_routes(app->router, err, sizeof err) != 0) {
+        live_register_routes(app->router, err, sizeof err) != 0 ||
+        live_hub_register_routes(app->router, err, sizeof err) != 0 ||
+        liveclass_register_routes(app->router, err, sizeof err) != 0) {
         logq_t q;
         LOG_ERROR("bad route table", "error=\"%s\"", logq(&q, err));
         return -1;

@@ -254,6 +254,10 @@ bool policy_allows(const principal_t *p, policy_action_t action, const policy_ta
                admin_of(p, t->school_id);
     case POLICY_TEACHING_HAND_IN:
         return t->teaching_id && follows_a_pupil_of(p, t, true);
+    case POLICY_LIVE_HOST:
+        return policy_allows(p, POLICY_TEACHING_WRITE, t);
+    case POLICY_LIVE_JOIN:
+        return policy_allows(p, POLICY_TEACHING_READ, t);
     case POLICY_PUPIL_RECORD:
         if (!t->person_id || !target_has_role(t, ROLE_PUPIL))
             return false;
@@ -297,7 +301,7 @@ const char *policy_action_name(policy_action_t action)
         "person_account",   "person_manage",   "act_for_child",  "teaching_read",
         "teaching_write",   "teaching_hand_in", "pupil_record",  "pupil_justify",
         "school_life",      "news_publish",    "message_write", "message_broadcast",
-        "message_moderate", "operate",
+        "message_moderate", "operate",         "live_host",       "live_join",
     };
     return (unsigned)action < POLICY_ACTION_COUNT ? names[action] : "?";
 }

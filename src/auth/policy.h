@@ -64,6 +64,13 @@ typedef enum policy_action {
     POLICY_MESSAGE_MODERATE,
     /* Operate the platform (the waiting room's page): platform administrators. */
     POLICY_OPERATE,
+    /* Live classes of a teaching (policy_target_teaching). Schedule one and host
+     * it (admit guests, lock, polls, mute-all, remove someone): its teacher, the
+     * school's administrators. */
+    POLICY_LIVE_HOST,
+    /* Come straight into one, no lobby: whoever may read the teaching (its
+     * pupils and their parents, the class's teachers, the school's staff). */
+    POLICY_LIVE_JOIN,
     POLICY_ACTION_COUNT
 } policy_action_t;
 

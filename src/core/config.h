@@ -51,6 +51,8 @@ typedef struct config {
     unsigned ws_max_connections; /* WebSocket connections per process (also counted in max_connections) */
     uint64_t ws_ping_interval_ms; /* a silent WebSocket gets a ping after this, is dropped after twice this */
     uint64_t live_poll_interval_ms; /* how often each worker looks for changes to push (live badge) */
+    uint64_t live_join_early_ms;    /* a live class opens this long before its start */
+    uint64_t live_join_late_ms;     /* and stays open this long after its end */
     char *smtp_url;        /* smtp://host:port or smtps://host:port; empty: no e-mail is sent */
     char *smtp_from;       /* "Cartable <ent@example.org>" or "ent@example.org" */
     char *smtp_user;       /* SMTP authentication; empty: none */

@@ -69,6 +69,14 @@ static int build(dayview_t *v, store_reader_t *r, arena_t *a)
     if (n < 0)
         return n;
     v->nhomework = n;
+    int64_t *ids = arena_alloc(a, sizeof *ids * (size_t)(v->nteachings + 1));
+    for (int i = 0; i < v->nteachings; i++)
+        ids[i] = v->teachings[i].id;
+    n = liveclass_of_teachings(STORE_READER(r), a, ids, v->nteachings, date_local_instant(v->from, 0),
+                               date_local_instant(date_add_days(v->from, DAYVIEW_DAYS), 0), &v->live);
+    if (n < 0)
+        return n;
+    v->nlive = n;
     return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "core/arena.h"
 #include "core/u64map.h"
 #include "domain/homework.h"
+#include "domain/liveclass.h"
 #include "domain/timetable.h"
 
 #define DAYVIEW_DAYS 14
@@ -35,6 +36,8 @@ typedef struct dayview {
     int nentries;
     homework_item_t *homework;
     int nhomework;
+    live_class_t *live; /* live classes in the window, not cancelled, by start */
+    int nlive;
     arena_t arena; /* owns all of the above */
 } dayview_t;
 

@@ -423,6 +423,7 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
             w->shutdown_started = h2o_now(w->ctx.loop);
             w->shutdown_deadline = w->shutdown_started + w->app->config->shutdown_timeout_ms;
             live_worker_shutdown(w);
+            live_hub_worker_shutdown(w);
             ws_registry_shutdown(w);
             check_shutdown(w);
         }
@@ -508,6 +509,7 @@ static void *worker_main(void *arg)
     }
     ws_registry_init(w);
     live_worker_init(w);
+    live_hub_worker_init(w);
     w->listener = h2o_evloop_socket_create(loop, w->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     w->listener->data = w;
     h2o_socket_read_start(w->listener, on_accept);
@@ -517,6 +519,7 @@ static void *worker_main(void *arg)
 
     live_worker_dispose(w);
     ws_registry_dispose(w);
+    live_hub_worker_dispose(w);
     accesslog_flush(&w->accesslog);
     if (h2o_timeout_is_linked(&w->log_flush_timer))
         h2o_timeout_unlink(&w->log_flush_timer);
@@ -674,6 +677,7 @@ int server_run(app_t *app)
      * the caller keeps app (and so them) reachable until the process exits. */
     for (unsigned i = 0; i < app->nthreads; i++) {
         worker_t *w = app->workers[i];
+        live_hub_drain(w);
         if (w->store_reader)
             store_reader_close(w->store_reader);
         w->store_reader = NULL;

@@ -26,6 +26,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "http/websocket.h"
+#include "live/hub.h"
 #include "live/updates.h"
 
 typedef struct worker {
@@ -66,6 +67,7 @@ typedef struct worker {
 
     ws_registry_t websockets; /* this worker's WebSocket connections (http/websocket.h) */
     live_worker_t live;       /* the live badge's connections and timer (live/updates.h) */
+    live_hub_worker_t rooms;  /* live-class rooms: copies, sockets, the owner's work (live/hub.h) */
 
     uint64_t open_connections; /* mirrored in metrics for scrapes */
     uint64_t max_connections;

@@ -189,6 +189,32 @@ static int homework_order(const void *pa, const void *pb)
     return (a->id > b->id) - (a->id < b->id);
 }
 
+static int live_order(const void *pa, const void *pb)
+{
+    const live_class_t *a = pa, *b = pb;
+    if (a->starts_at != b->starts_at)
+        return (a->starts_at > b->starts_at) - (a->starts_at < b->starts_at);
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+value_t *live_class_value(request_t *r, const live_class_t *lc)
+{
+    const config_t *cfg = r->app->config;
+    value_t *m = value_map(&r->arena);
+    value_set_int(m, "id", lc->id);
+    value_set_str(m, "title", lc->title);
+    value_set_str(m, "subject", lc->teaching.subject_name);
+    value_set_str(m, "target", lc->teaching.target_name);
+    value_set_str(m, "teacher", lc->teaching.teacher_name);
+    value_set_cstr(m, "day", day_label(r, date_of_instant(lc->starts_at)));
+    value_set_cstr(m, "starts", hhmm(r, clock_local_minutes(lc->starts_at)));
+    value_set_cstr(m, "ends", hhmm(r, clock_local_minutes(lc->ends_at)));
+    value_set_cstr(m, "room_url", arena_printf(&r->arena, "/live/%lld", (long long)lc->id));
+    value_set_bool(m, "joinable", liveclass_joinable(lc, clock_now(), (int64_t)(cfg->live_join_early_ms / 1000),
+                                                     (int64_t)(cfg->live_join_late_ms / 1000)));
+    return m;
+}
+
 int learner_day_load(request_t *r, const learner_t *l, date_t from, learner_day_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -207,11 +233,19 @@ int learner_day_load(request_t *r, const learner_t *l, date_t from, learner_day_
         if (!views[nv++])
             return STORE_ERROR;
     }
-    int ne = 0, nh = 0;
+    int ne = 0, nh = 0, nl = 0;
     for (int i = 0; i < nv; i++) {
         ne += views[i]->nentries;
         nh += views[i]->nhomework;
+        nl += views[i]->nlive;
     }
+    out->live = arena_alloc(&r->arena, sizeof *out->live * (size_t)(nl + 1));
+    for (int i = 0; i < nv; i++)
+        if (views[i]->nlive) {
+            memcpy(out->live + out->nlive, views[i]->live, sizeof *out->live * (size_t)views[i]->nlive);
+            out->nlive += views[i]->nlive;
+        }
+    qsort(out->live, (size_t)out->nlive, sizeof *out->live, live_order);
     out->entries = arena_alloc(&r->arena, sizeof *out->entries * (size_t)(ne + 1));
     out->homework = arena_alloc(&r->arena, sizeof *out->homework * (size_t)(nh + 1));
     int64_t now = clock_now();
@@ -267,6 +301,13 @@ static bool learner_view(request_t *r, const learner_t *l, value_t *v)
     for (int i = 0; i < day.nentries; i++)
         if (date_compare(day.entries[i].on, shown) == 0)
             value_push(lessons, entry_value(r, &day.entries[i]));
+    /* Live classes of the day shown, and any still to come this week. */
+    value_t *live = value_set_list(v, "live");
+    int64_t now = clock_now();
+    for (int i = 0; i < day.nlive; i++)
+        if (day.live[i].ends_at + (int64_t)(r->app->config->live_join_late_ms / 1000) > now &&
+            day.live[i].starts_at < now + 7 * 24 * 3600)
+            value_push(live, live_class_value(r, &day.live[i]));
     /* new marks of the last two weeks, absences to justify */
     const learner_digest_t *dg =
         digest_learner(&r->worker->digests, r->app->store, r->worker->store_reader, &r->arena, l, today);
@@ -354,6 +395,19 @@ bool schoolday_dashboard(request_t *r, const principal_t *p, value_t *v)
         value_t *list = value_set_list(tv, "lessons");
         for (int i = 0; i < ne; i++)
             value_push(list, entry_value(r, &e[i]));
+        int64_t *ids = arena_alloc(&r->arena, sizeof *ids * (size_t)(n + 1));
+        for (int i = 0; i < n; i++)
+            ids[i] = t[i].id;
+        live_class_t *lc;
+        int64_t now = clock_now();
+        int nlive = liveclass_of_teachings(STORE_READER(r->worker->store_reader), &r->arena, ids, n,
+                                           now - (int64_t)(r->app->config->live_join_late_ms / 1000),
+                                           now + 7 * 24 * 3600, &lc);
+        if (nlive < 0)
+            return false;
+        value_t *ll = value_set_list(tv, "live");
+        for (int i = 0; i < nlive; i++)
+            value_push(ll, live_class_value(r, &lc[i]));
         int64_t to_mark = 0;
         if (store_int(STORE_READER(r->worker->store_reader),
                       "SELECT COUNT(*) FROM submissions s JOIN homework h ON h.id = s.homework_id "

@@ -14,6 +14,7 @@
 #include "auth/principal.h"
 #include "core/value.h"
 #include "domain/homework.h"
+#include "domain/liveclass.h"
 #include "domain/timetable.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -25,12 +26,17 @@ typedef struct learner_day {
     int nentries;
     homework_item_t *homework;
     int nhomework;
+    live_class_t *live; /* live classes of the class and groups, by start */
+    int nlive;
 } learner_day_t;
 
 int learner_day_load(request_t *r, const learner_t *l, date_t from, learner_day_t *out);
 /* The learner a request is about: ?pupil=ID, else the principal (pupil) or the
  * family-mode child (parent). Answers 403/404 itself and returns NULL. */
 const learner_t *request_learner(request_t *r);
+
+/* A live class for a list (title, subject, time, room_url, joinable now). */
+value_t *live_class_value(request_t *r, const live_class_t *lc);
 
 /* View helpers shared with the notebook and API. */
 value_t *entry_value(request_t *r, const timetable_entry_t *e);
