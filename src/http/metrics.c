@@ -29,6 +29,7 @@ struct metrics {
     _Atomic uint64_t rejected;
     _Atomic uint64_t inflight;
     _Atomic uint64_t ws_open, ws_opened, ws_rejected, ws_received, ws_sent;
+    _Atomic uint64_t live_rooms, live_sockets, live_events, live_refusals;
     route_counters_t slots[];
 };
 
@@ -105,6 +106,10 @@ void metrics_websocket(metrics_t *m, int delta)
 
 void metrics_websocket_rejected(metrics_t *m) { bump(&m->ws_rejected, 1); }
 
+void metrics_live_rooms(metrics_t *m, int delta) { bump(&m->live_rooms, (uint64_t)(int64_t)delta); }
+void metrics_live_sockets(metrics_t *m, int delta) { bump(&m->live_sockets, (uint64_t)(int64_t)delta); }
+void metrics_live_decided(metrics_t *m, bool accepted) { bump(accepted ? &m->live_events : &m->live_refusals, 1); }
+
 void metrics_websocket_messages(metrics_t *m, uint64_t received, uint64_t sent)
 {
     if (received)
@@ -143,8 +148,13 @@ void metrics_render(buf_t *out, const metrics_source_t *src)
     unsigned nslots = src->nroutes + 2;
     uint64_t open = 0, accepted = 0, rejected = 0, inflight = 0;
     uint64_t ws_open = 0, ws_opened = 0, ws_rejected = 0, ws_received = 0, ws_sent = 0;
+    uint64_t live_rooms = 0, live_sockets = 0, live_events = 0, live_refusals = 0;
     for (unsigned w = 0; w < src->nworkers; w++) {
         ws_open += get(&src->workers[w]->ws_open);
+        live_rooms += get(&src->workers[w]->live_rooms);
+        live_sockets += get(&src->workers[w]->live_sockets);
+        live_events += get(&src->workers[w]->live_events);
+        live_refusals += get(&src->workers[w]->live_refusals);
         ws_opened += get(&src->workers[w]->ws_opened);
         ws_rejected += get(&src->workers[w]->ws_rejected);
         ws_received += get(&src->workers[w]->ws_received);
@@ -242,6 +252,17 @@ void metrics_render(buf_t *out, const metrics_source_t *src)
                "# TYPE cartable_websocket_messages_sent_total counter\ncartable_websocket_messages_sent_total %llu\n",
                (unsigned long long)ws_open, (unsigned long long)ws_opened, (unsigned long long)ws_rejected,
                (unsigned long long)ws_received, (unsigned long long)ws_sent);
+    buf_printf(out,
+               "# HELP cartable_live_rooms Live-class rooms open now (counted on their owner worker).\n"
+               "# TYPE cartable_live_rooms gauge\ncartable_live_rooms %llu\n"
+               "# HELP cartable_live_room_sockets Sockets in live-class rooms now (lobby included).\n"
+               "# TYPE cartable_live_room_sockets gauge\ncartable_live_room_sockets %llu\n"
+               "# HELP cartable_live_room_events_total Room events decided (chat, joins, votes...).\n"
+               "# TYPE cartable_live_room_events_total counter\ncartable_live_room_events_total %llu\n"
+               "# HELP cartable_live_room_refusals_total Room commands refused (not allowed, bad value, locked...).\n"
+               "# TYPE cartable_live_room_refusals_total counter\ncartable_live_room_refusals_total %llu\n",
+               (unsigned long long)live_rooms, (unsigned long long)live_sockets, (unsigned long long)live_events,
+               (unsigned long long)live_refusals);
     const capacity_health_t *h = src->capacity;
     if (h)
         buf_printf(out,

@@ -32,6 +32,10 @@ uint64_t metrics_inflight_now(metrics_t *m);
 void metrics_websocket(metrics_t *m, int delta);
 void metrics_websocket_rejected(metrics_t *m); /* refused: ws_max_connections reached */
 void metrics_websocket_messages(metrics_t *m, uint64_t received, uint64_t sent);
+/* Live-class rooms: rooms opened/closed on their owner, sockets in rooms, commands decided. */
+void metrics_live_rooms(metrics_t *m, int delta);
+void metrics_live_sockets(metrics_t *m, int delta);
+void metrics_live_decided(metrics_t *m, bool accepted);
 unsigned metrics_slot_unmatched(const metrics_t *m);
 unsigned metrics_slot_protocol(const metrics_t *m);
 

@@ -105,6 +105,8 @@ static local_room_t *local_get(worker_t *w, int64_t room_id)
 
 static local_room_t *local_create(worker_t *w, int64_t room_id)
 {
+    if (owner_of(w, room_id) == w)
+        metrics_live_rooms(w->metrics, 1);
     local_room_t *l = xcalloc(1, sizeof *l);
     l->room = room_new(room_id);
     h2o_linklist_init_anchor(&l->conns);
@@ -115,6 +117,8 @@ static local_room_t *local_create(worker_t *w, int64_t room_id)
 
 static void local_free(worker_t *w, local_room_t *l)
 {
+    if (owner_of(w, l->room->id) == w)
+        metrics_live_rooms(w->metrics, -1);
     while (!h2o_linklist_is_empty(&l->conns)) {
         live_room_conn_t *c = H2O_STRUCT_FROM_MEMBER(live_room_conn_t, link, l->conns.next);
         h2o_linklist_unlink(&c->link);
@@ -415,6 +419,8 @@ static void owner_handle(worker_t *owner, room_cmd_t *cmd, unsigned origin, uint
     int64_t joined_ms = m ? m->joined_ms : 0;
     bool was_present = m && m->present;
     room_refusal_t refusal = room_decide(l->room, cmd);
+    if (refusal != ROOM_NOTHING)
+        metrics_live_decided(owner->metrics, refusal == ROOM_ACCEPTED);
     if (refusal == ROOM_ACCEPTED) {
         if (cmd->kind == ROOM_LEAVE && was_present)
             record_presence(owner, l->room->id, cmd->actor, joined_ms, cmd->at_ms);
@@ -601,6 +607,7 @@ static void on_close(ws_conn_t *ws, void *data)
     h2o_linklist_unlink(&c->link);
     u64map_erase(&w->rooms.conns, c->id);
     w->rooms.sockets--;
+    metrics_live_sockets(w->metrics, -1);
     free(c->title);
     free(c);
 }
@@ -725,6 +732,7 @@ static void room_socket(request_t *r)
     c->id = ++w->rooms.next_conn_id;
     u64map_put(&w->rooms.conns, c->id, (uint64_t)(uintptr_t)c);
     w->rooms.sockets++;
+    metrics_live_sockets(w->metrics, 1);
     attach(c);
     send_join(c);
 }

@@ -160,6 +160,11 @@ test('who comes in straight: host, pupil, parent (named as such), admin; who is 
   assert.equal((await join(who.pupil, live.id, { origin: 'http://evil.example' })).status, 403);
   assert.equal((await who.stranger.get(`/live/${live.id}`)).status, 403);
   assert.equal((await who.stranger.post(`/live/${live.id}/chat`, { text: 'intrus' })).status, 403);
+  // the room and its sockets show in /metrics
+  const metrics = await (await fetch(s.url + '/metrics')).text();
+  assert.match(metrics, /^cartable_live_rooms [1-9]/m);
+  assert.match(metrics, /^cartable_live_room_sockets [4-9]/m);
+  assert.match(metrics, /^cartable_live_room_events_total [1-9]/m);
   for (const c of [t, p, par, a]) c.ws.close();
 });
 
