@@ -263,6 +263,18 @@ char *janus_req_destroy(uint64_t room, const char *secret, const char *transacti
     return message(b, transaction);
 }
 
+char *janus_req_edit(const janus_room_def_t *r, const char *transaction)
+{
+    json_t *b = room_request("edit", r->room, r->secret);
+    json_object_set_new(b, "new_description", json_string(r->description ? r->description : ""));
+    json_object_set_new(b, "new_pin", json_string(r->pin));
+    json_object_set_new(b, "new_is_private", json_true());
+    json_object_set_new(b, "new_require_pvtid", json_true());
+    json_object_set_new(b, "new_publishers", json_integer(r->publishers));
+    json_object_set_new(b, "new_bitrate", json_integer(r->bitrate));
+    return message(b, transaction);
+}
+
 /* ------------------------------------------------------------------ answers (pure) */
 
 static void answer_fail(janus_answer_t *a, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -665,7 +677,7 @@ static void handle_request(instance_t *in, char *body, const char *videoroom, ja
 }
 
 /* Makes the room on Janus as remembered: created with its tokens, or, if
- * Janus has it already (same secret), its tokens set to ours exactly. */
+ * Janus has it already (same secret), set as ours and its tokens to ours exactly. */
 static bool put_back_room(instance_t *in, room_t *r, janus_answer_t *a)
 {
     janus_room_def_t def = room_def(r);
@@ -675,6 +687,11 @@ static bool put_back_room(instance_t *in, room_t *r, janus_answer_t *a)
     if (a->status == JANUS_OK || a->status != JANUS_REFUSED || a->code != 427 /* exists */)
         return a->status == JANUS_OK;
     janus_answer_dispose(a);
+    body = janus_req_edit(&def, next_tx(in));
+    handle_request(in, body, "edited", a);
+    free(body);
+    if (a->status != JANUS_OK)
+        return false;
     body = janus_req_allowed(r->id, r->secret, "add", (const char *const *)r->tokens, r->ntokens, next_tx(in));
     handle_request(in, body, "success", a);
     free(body);

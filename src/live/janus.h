@@ -150,6 +150,8 @@ char *janus_req_allowed(uint64_t room, const char *secret, const char *action, c
                         size_t ntokens, const char *transaction);
 char *janus_req_kick(uint64_t room, const char *secret, uint64_t id, const char *transaction);
 char *janus_req_destroy(uint64_t room, const char *secret, const char *transaction);
+/* Sets a room Janus already has to r (pin, description, caps). */
+char *janus_req_edit(const janus_room_def_t *r, const char *transaction);
 
 /* One answer of Janus's HTTP API, understood. */
 typedef struct janus_answer {

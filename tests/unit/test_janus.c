@@ -94,6 +94,15 @@ static void requests_are_what_janus_expects(void **state)
     assert_int_equal(json_integer_value(json_object_get(b, "id")), 77);
     json_decref(o);
 
+    o = parse(janus_req_edit(&def, "t8"));
+    b = json_object_get(o, "body");
+    assert_string_equal(str_at(b, "request"), "edit");
+    assert_string_equal(str_at(b, "secret"), "s3");
+    assert_string_equal(str_at(b, "new_pin"), "p1");
+    assert_int_equal(json_integer_value(json_object_get(b, "new_publishers")), 3);
+    assert_true(json_is_true(json_object_get(b, "new_is_private")));
+    json_decref(o);
+
     o = parse(janus_req_destroy(99, "sec", "t7"));
     b = json_object_get(o, "body");
     assert_string_equal(str_at(b, "request"), "destroy");
