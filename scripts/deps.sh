@@ -9,7 +9,8 @@ what=${1:-run}
 
 run_pkgs=(build-essential cmake pkg-config libh2o-evloop-dev libwslay-dev libssl-dev libsqlite3-dev
           libjansson-dev zlib1g-dev libsodium-dev libxml2-dev libcurl4-openssl-dev curl)
-test_pkgs=(libcmocka-dev nodejs npm clang libclang-rt-14-dev chromium)
+test_pkgs=(libcmocka-dev nodejs npm clang libclang-rt-14-dev chromium
+           janus libjs-janus-gateway libjs-webrtc-adapter iproute2)
 bench_pkgs=(wrk nginx-light util-linux sqlite3)
 
 pkgs=("${run_pkgs[@]}")

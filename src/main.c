@@ -28,6 +28,7 @@
 #include "http/ops.h"
 #include "http/server.h"
 #include "http/static.h"
+#include "live/janus.h"
 #include "live/updates.h"
 #include "store/store.h"
 #include "live/hub.h"
@@ -239,7 +240,18 @@ static int cmd_serve(int argc, char **argv)
         LOG_ERROR("cannot send e-mail", "error=\"%s\"", logq(&q, err));
         return 2;
     }
+    /* Live classes' audio and video: Janus's client threads, stopped once the workers are. */
+    janus_options_t media;
+    janus_options_from_config(&cfg, &media);
+    if (janus_start(&media, &app->janus, err, sizeof err) != 0) {
+        logq_t q;
+        LOG_ERROR("cannot start the Janus client", "error=\"%s\"", logq(&q, err));
+        mailer_stop(mailer);
+        return 2;
+    }
     int rc = server_run(app);
+    janus_stop(app->janus);
+    app->janus = NULL;
     mailer_stop(mailer);
     hashpool_stop(app->hashpool);
     app->hashpool = NULL;

@@ -103,6 +103,13 @@ static const option_desc_t options[] = {
      "how often e-mail digests are sent: at most one per person and period, only when something is new"},
     {"public_url", OPT_STRING, OFF(public_url), 0, 0, "",
      "address people reach Cartable at (https://ent.example.org), for links in e-mails; empty: no links"},
+    {"janus_urls", OPT_STRING, OFF(janus_urls), 0, 0, "",
+     "Janus servers for live classes' audio and video: HTTP API URLs (http://127.0.0.1:8088/janus), comma-separated; "
+     "a room lives on the (room number mod count)th; empty: live classes have chat only"},
+    {"janus_public_urls", OPT_STRING, OFF(janus_public_urls), 0, 0, "",
+     "the same Janus servers as browsers reach them (https://media.example.org/janus), same order; empty: janus_urls"},
+    {"janus_admin_key", OPT_STRING, OFF(janus_admin_key), 0, 0, "",
+     "admin_key of Janus's VideoRoom plugin (set one there so that only Cartable creates rooms)"},
     {"admission_rate", OPT_UINT, OFF(admission_rate), 0, 1000000, "0",
      "newcomers let in per second, pinned; 0 works it out from the server's health"},
     {"admission_min_rate", OPT_UINT, OFF(admission_min_rate), 1, 1000000, "5",
@@ -470,6 +477,44 @@ static int validate_mail(config_t *cfg, char *err, size_t errlen)
     return 0;
 }
 
+/* A comma-separated list of http(s) URLs: how many, or -1 with err. */
+static int count_urls(const char *key, const char *list, char *err, size_t errlen)
+{
+    int n = 0;
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        while (len && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        if (!((len > 7 && strncmp(p, "http://", 7) == 0) || (len > 8 && strncmp(p, "https://", 8) == 0))) {
+            set_err(err, errlen, "%s: \"%.*s\" is not an http:// or https:// URL", key, (int)(len < 200 ? len : 200), p);
+            return -1;
+        }
+        n++;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return n;
+}
+
+static int validate_janus(const config_t *cfg, char *err, size_t errlen)
+{
+    int n = count_urls("janus_urls", cfg->janus_urls, err, errlen);
+    if (n < 0)
+        return -1;
+    int np = count_urls("janus_public_urls", cfg->janus_public_urls, err, errlen);
+    if (np < 0)
+        return -1;
+    if (np && np != n) {
+        set_err(err, errlen, "janus_public_urls: %d URLs for the %d of janus_urls (one each, same order)", np, n);
+        return -1;
+    }
+    return 0;
+}
+
 int config_validate(config_t *cfg, char *err, size_t errlen)
 {
     if (strcmp(cfg->default_lang, "fr") != 0 && strcmp(cfg->default_lang, "en") != 0) {
@@ -502,6 +547,8 @@ int config_validate(config_t *cfg, char *err, size_t errlen)
         set_err(err, errlen, "data: the data directory must not be empty");
         return -1;
     }
+    if (validate_janus(cfg, err, errlen) != 0)
+        return -1;
     return validate_mail(cfg, err, errlen);
 }
 

@@ -60,6 +60,10 @@ typedef struct config {
     bool smtp_tls;         /* require TLS (STARTTLS on smtp://; smtps:// always has it) */
     uint64_t digest_period_ms; /* how often e-mail digests go out (one per person at most) */
     char *public_url;      /* https://ent.example.org: where links in e-mails point; empty: no links */
+    /* Live classes' audio and video (live/janus.h). */
+    char *janus_urls;        /* Janus HTTP API URLs, comma-separated; empty: chat only */
+    char *janus_public_urls; /* the same instances as browsers reach them, same order; empty: janus_urls */
+    char *janus_admin_key;   /* the VideoRoom plugin's admin_key, when it has one */
     /* Admission control (edge/capacity.h): how many newcomers per second. */
     unsigned admission_rate;     /* pinned rate; 0: worked out from the server's health */
     unsigned admission_min_rate; /* the worked-out rate never goes below... */

@@ -66,6 +66,7 @@ typedef struct app {
     struct ratelimit *ticket_ip_limit;     /* waiting-room tickets per address */
     struct ratelimit *account_limit;       /* requests per signed-in person */
     struct ratelimit *priority_limit;      /* sign-ins through the waiting room's priority lane */
+    struct janus *janus;                   /* live classes' audio and video (live/janus.h); NULL: chat only */
     /* Lets a request in, or answers it with the waiting room (set by the web layer). */
     bool (*gate)(struct request *r);
     proxy_list_t trusted_proxies;
