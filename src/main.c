@@ -27,6 +27,7 @@
 #include "http/mailer.h"
 #include "http/ops.h"
 #include "http/server.h"
+#include "http/response.h"
 #include "http/static.h"
 #include "live/janus.h"
 #include "live/updates.h"
@@ -146,7 +147,8 @@ static int build_routes(app_t *app)
         api_auth_register_routes(app->router, err, sizeof err) != 0 ||
         live_register_routes(app->router, err, sizeof err) != 0 ||
         live_hub_register_routes(app->router, err, sizeof err) != 0 ||
-        liveclass_register_routes(app->router, err, sizeof err) != 0) {
+        liveclass_register_routes(app->router, err, sizeof err) != 0 ||
+        (app->config->janus_urls[0] && static_register_vendor_scripts(app->router, err, sizeof err) != 0)) {
         logq_t q;
         LOG_ERROR("bad route table", "error=\"%s\"", logq(&q, err));
         return -1;
@@ -226,6 +228,7 @@ static int cmd_serve(int argc, char **argv)
     app->priority_limit = ratelimit_new(16, cfg.admission_priority_per_minute / 60.0,
                                         cfg.admission_priority_per_minute / 6.0 + 1);
     app->gate = waiting_gate;
+    response_csp_build(app->csp, sizeof app->csp, cfg.janus_public_urls[0] ? cfg.janus_public_urls : cfg.janus_urls);
     if (build_routes(app) != 0)
         return 1;
     if (server_listen(app, err, sizeof err) != 0) {
@@ -252,6 +255,7 @@ static int cmd_serve(int argc, char **argv)
     int rc = server_run(app);
     janus_stop(app->janus);
     app->janus = NULL;
+    static_vendor_scripts_free();
     mailer_stop(mailer);
     hashpool_stop(app->hashpool);
     app->hashpool = NULL;

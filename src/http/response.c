@@ -15,6 +15,36 @@ static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src '
                           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
                           "frame-ancestors 'none'";
 
+void response_csp_build(char *out, size_t outlen, const char *media_urls)
+{
+    /* connect-src takes origins: scheme://host[:port] of each URL. */
+    char extra[768] = "";
+    size_t used = 0;
+    const char *p = media_urls ? media_urls : "";
+    while (*p) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',')
+            end++;
+        const char *scheme_end = strstr(p, "://");
+        if (scheme_end && scheme_end < end) {
+            const char *host_end = scheme_end + 3;
+            while (host_end < end && *host_end != '/' && *host_end != ' ')
+                host_end++;
+            int n = snprintf(extra + used, sizeof extra - used, " %.*s", (int)(host_end - p), p);
+            if (n > 0 && (size_t)n < sizeof extra - used)
+                used += (size_t)n;
+        }
+        p = end;
+    }
+    snprintf(out, outlen,
+             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+             "connect-src 'self'%s; media-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+             "frame-ancestors 'none'",
+             extra);
+}
+
 const char *http_reason(int status)
 {
     switch (status) {
@@ -81,8 +111,9 @@ static void add_common_headers(request_t *r, const char *content_type, bool dyna
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
                           H2O_STRLIT("nosniff"));
     if (content_type && strncmp(content_type, "text/html", 9) == 0) {
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL, csp,
-                              sizeof csp - 1);
+        const char *policy = r->app->csp[0] ? r->app->csp : csp;
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL, policy,
+                              strlen(policy));
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0, NULL,
                               H2O_STRLIT("DENY"));
         h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL,

@@ -25,6 +25,9 @@ void response_set_cookie(request_t *r, str_t set_cookie_value);
 /* A dynamic body in the request arena (or static memory); gzips when worth it. */
 void respond_body(request_t *r, int status, const char *content_type, str_t body);
 /* Static bytes sent as they are (assets): no copy, no compression. */
+/* The pages' Content-Security-Policy, with the origins of media_urls (comma-
+ * separated URLs, may be empty) allowed in connect-src. */
+void response_csp_build(char *out, size_t outlen, const char *media_urls);
 void respond_static(request_t *r, int status, const char *content_type, const void *data, size_t len);
 void respond_json(request_t *r, int status, const value_t *body);
 void respond_text(request_t *r, int status, const char *text);

@@ -73,6 +73,9 @@ typedef struct app {
     /* "timeout=N" for HTTP/1.1 responses, so clients drop an idle connection
      * before the server closes it rather than racing it with a new request. */
     char keep_alive_header[32];
+    /* The Content-Security-Policy of pages: connect-src adds the Janus servers
+     * browsers reach for a live class's audio and video (response_csp_build). */
+    char csp[1024];
     /* Bound address, filled by server_listen ("127.0.0.1:8080"). */
     char bound_addr[128];
     int listen_fds[1024];

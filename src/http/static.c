@@ -1,5 +1,10 @@
 #include "http/static.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
 #include <string.h>
 
 #include "http/negotiate.h"
@@ -68,4 +73,70 @@ int static_register_routes(router_t *router, char *err, size_t errlen)
             return -1;
     }
     return 0;
+}
+
+/* ---- scripts from Debian packages ---- */
+
+typedef struct vendor_script {
+    const char *path;
+    const char *url;
+    char *data;
+    size_t size;
+    char etag[64];
+} vendor_script_t;
+
+/* The per-process table, filled once before the workers start and read-only after. */
+static vendor_script_t vendor_scripts[] = {
+    {STATIC_ADAPTER_JS, "/assets/vendor/adapter.js", NULL, 0, ""},
+    {STATIC_JANUS_JS, "/assets/vendor/janus.js", NULL, 0, ""},
+};
+
+static void serve_vendor(request_t *r)
+{
+    const vendor_script_t *v = r->route->data;
+    h2o_req_t *req = r->h2o;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, v->etag, strlen(v->etag));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
+    if (etag_matches(request_header(r, "if-none-match"), v->etag)) {
+        respond_static(r, 304, NULL, "", 0);
+        return;
+    }
+    respond_static(r, 200, "text/javascript; charset=utf-8", v->data, v->size);
+}
+
+int static_register_vendor_scripts(router_t *router, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof vendor_scripts / sizeof vendor_scripts[0]; i++) {
+        vendor_script_t *v = &vendor_scripts[i];
+        FILE *f = fopen(v->path, "rb");
+        struct stat st;
+        if (!f || fstat(fileno(f), &st) != 0 || st.st_size <= 0 || st.st_size > 16 * 1024 * 1024) {
+            snprintf(err, errlen, "cannot read %s (install libjs-janus-gateway and libjs-webrtc-adapter): %s", v->path,
+                     f ? "empty or too large" : strerror(errno));
+            if (f)
+                fclose(f);
+            return -1;
+        }
+        v->size = (size_t)st.st_size;
+        v->data = xmalloc(v->size);
+        size_t got = fread(v->data, 1, v->size, f);
+        fclose(f);
+        if (got != v->size) {
+            snprintf(err, errlen, "cannot read %s: short read", v->path);
+            return -1;
+        }
+        snprintf(v->etag, sizeof v->etag, "\"%llx-%llx\"", (unsigned long long)st.st_size,
+                 (unsigned long long)st.st_mtime);
+        if (!router_add(router, "GET", v->url, HANDLER(serve_vendor), v, ROUTE_OPEN | ROUTE_NO_LOG, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+void static_vendor_scripts_free(void)
+{
+    for (size_t i = 0; i < sizeof vendor_scripts / sizeof vendor_scripts[0]; i++) {
+        free(vendor_scripts[i].data);
+        vendor_scripts[i].data = NULL;
+    }
 }

@@ -14,4 +14,14 @@
 
 int static_register_routes(router_t *router, char *err, size_t errlen);
 
+/* Scripts that Debian packages (the Janus browser library and the WebRTC
+ * adapter it needs), read once at start-up and served as they are under
+ * /assets/vendor/<name>, revalidated each time (their ETag follows the file's
+ * size and time). Only when live classes have audio and video. */
+#define STATIC_ADAPTER_JS "/usr/share/javascript/webrtc-adapter/adapter.min.js"
+#define STATIC_JANUS_JS "/usr/share/javascript/janus-gateway/janus.min.js"
+int static_register_vendor_scripts(router_t *router, char *err, size_t errlen);
+/* Frees what static_register_vendor_scripts read. */
+void static_vendor_scripts_free(void);
+
 #endif

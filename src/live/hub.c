@@ -14,6 +14,7 @@
 #include "http/request.h"
 #include "http/response.h"
 #include "http/worker.h"
+#include "live/janus.h"
 #include "live/updates.h"
 #include "store/store.h"
 #include "web/template.h"
@@ -27,10 +28,19 @@ typedef enum conn_state {
     CONN_IN,          /* welcomed: receives every event */
 } conn_state_t;
 
+typedef enum media_state {
+    MEDIA_NONE = 0, /* no Janus, or not asked yet */
+    MEDIA_CREATING, /* owner: the room is being made on Janus */
+    MEDIA_READY,    /* pin known: sockets get a token each */
+    MEDIA_FAILED,   /* owner: Janus could not make it; tried again at the next join */
+} media_state_t;
+
 typedef struct local_room {
     room_t *room;
     h2o_linklist_t conns; /* live_room_conn_t.link */
     int64_t last_event_ms; /* owner: for the idle close */
+    media_state_t media;
+    char pin[JANUS_TOKEN_MAX + 1];
 } local_room_t;
 
 typedef struct live_room_conn {
@@ -50,6 +60,7 @@ typedef struct live_room_conn {
     bool is_person;
     live_rate_t rate;
     unsigned bad_messages;
+    char token[JANUS_TOKEN_LEN + 1]; /* this socket's Janus join token, "" before media */
 } live_room_conn_t;
 
 /* An event, shared by every worker's task for it. */
@@ -233,6 +244,167 @@ static void send_join(live_room_conn_t *c)
     send_cmd(c->worker, &cmd, c->id, 0);
 }
 
+/* ------------------------------------------------------------------ media (Janus) */
+
+/* A Janus participant id per socket (a person's second tab is another
+ * participant there): unique across workers, below 2^53 for the browser. */
+static uint64_t feed_id(const live_room_conn_t *c)
+{
+    return c->id * 256 + c->worker->index + 1;
+}
+
+typedef struct media_ud {
+    worker_t *worker;
+    int64_t room_id;
+    uint64_t conn_id;
+    char token[JANUS_TOKEN_LEN + 1];
+} media_ud_t;
+
+static janus_caller_t caller(worker_t *w, janus_done_fn done, void *ud)
+{
+    return (janus_caller_t){.post = janus_post_worker, .target = w, .done = done, .ud = ud};
+}
+
+static void send_media(live_room_conn_t *c, local_room_t *l)
+{
+    const room_member_t *m = room_member(l->room, c->member);
+    buf_t b;
+    buf_init(&b, NULL, 256);
+    buf_printf(&b, "{\"type\":\"media\",\"server\":");
+    const char *url = janus_public_url(c->worker->app->janus, (uint64_t)l->room->id);
+    room_json_string(&b, url ? url : "", url ? strlen(url) : 0);
+    buf_printf(&b, ",\"room\":%lld,\"pin\":", (long long)l->room->id);
+    room_json_string(&b, l->pin, strlen(l->pin));
+    buf_printf(&b, ",\"token\":\"%s\",\"id\":%llu,\"display\":", c->token, (unsigned long long)feed_id(c));
+    room_json_string(&b, c->name, strlen(c->name));
+    buf_printf(&b, ",\"publish\":%s}", m && m->publish ? "true" : "false");
+    send_json(c, b.data, b.len);
+    buf_dispose(&b);
+}
+
+static void token_added(const janus_result_t *res, void *ud)
+{
+    media_ud_t *u = ud;
+    worker_t *w = u->worker;
+    live_room_conn_t *c = w->rooms.ready ? conn_get(w, u->conn_id) : NULL;
+    local_room_t *l = c ? local_get(w, c->room_id) : NULL;
+    if (res->status == JANUS_OK && c && l && !ws_is_closing(c->ws) && !strcmp(c->token, u->token)) {
+        send_media(c, l);
+    } else if (res->status == JANUS_OK && w->rooms.ready) {
+        /* The socket went away meanwhile: the token goes too. */
+        janus_remove_token(w->app->janus, (uint64_t)u->room_id, u->token, caller(w, NULL, NULL));
+    } else if (c && !ws_is_closing(c->ws)) {
+        c->token[0] = '\0';
+        send_json(c, "{\"type\":\"media_unavailable\"}", 29);
+    }
+    free(u);
+}
+
+/* Gives a welcomed socket its own join token, then the media message. */
+static void media_for(live_room_conn_t *c, local_room_t *l)
+{
+    janus_t *j = c->worker->app->janus;
+    if (!j || l->media != MEDIA_READY || c->token[0] || c->state != CONN_IN)
+        return;
+    media_ud_t *u = xcalloc(1, sizeof *u);
+    u->worker = c->worker;
+    u->room_id = c->room_id;
+    u->conn_id = c->id;
+    janus_token_new(c->token);
+    memcpy(u->token, c->token, sizeof u->token);
+    if (janus_add_token(j, (uint64_t)c->room_id, c->token, caller(c->worker, token_added, u)) != 0) {
+        c->token[0] = '\0';
+        free(u);
+    }
+}
+
+typedef struct media_task {
+    worker_task_t base;
+    worker_t *worker;
+    int64_t room_id;
+    char pin[JANUS_TOKEN_MAX + 1];
+} media_task_t;
+
+/* On every worker: the room's pin is known; its welcomed sockets get tokens. */
+static void media_ready_here(worker_t *w, int64_t room_id, const char *pin)
+{
+    local_room_t *l = local_get(w, room_id);
+    if (!l)
+        return;
+    l->media = MEDIA_READY;
+    snprintf(l->pin, sizeof l->pin, "%s", pin);
+    for (h2o_linklist_t *n = l->conns.next; n != &l->conns; n = n->next)
+        media_for(H2O_STRUCT_FROM_MEMBER(live_room_conn_t, link, n), l);
+}
+
+static void run_media(worker_task_t *t)
+{
+    media_task_t *mt = (media_task_t *)t;
+    if (mt->worker->rooms.ready)
+        media_ready_here(mt->worker, mt->room_id, mt->pin);
+    free(mt);
+}
+
+static void room_created(const janus_result_t *res, void *ud)
+{
+    media_ud_t *u = ud;
+    worker_t *owner = u->worker;
+    local_room_t *l = owner->rooms.ready ? local_get(owner, u->room_id) : NULL;
+    if (l && res->status == JANUS_OK) {
+        app_t *app = owner->app;
+        for (unsigned i = 0; i < app->nthreads; i++) {
+            worker_t *w = app->workers[i];
+            if (w == owner)
+                continue;
+            media_task_t *mt = xcalloc(1, sizeof *mt);
+            mt->base.run = run_media;
+            mt->worker = w;
+            mt->room_id = u->room_id;
+            snprintf(mt->pin, sizeof mt->pin, "%s", res->pin);
+            worker_post(w, &mt->base);
+        }
+        media_ready_here(owner, u->room_id, res->pin);
+    } else if (l) {
+        l->media = MEDIA_FAILED;
+        LOG_WARN("live room without audio and video", "room=%lld status=%d code=%d error=\"%s\"",
+                 (long long)u->room_id, res->status, res->code, res->message);
+    }
+    free(u);
+}
+
+/* On the owner: makes the room on Janus (once; again after a failure). */
+static void media_create(worker_t *owner, local_room_t *l)
+{
+    janus_t *j = owner->app->janus;
+    if (!j || (l->media != MEDIA_NONE && l->media != MEDIA_FAILED))
+        return;
+    media_ud_t *u = xcalloc(1, sizeof *u);
+    u->worker = owner;
+    u->room_id = l->room->id;
+    janus_room_spec_t spec = {.room = (uint64_t)l->room->id, .description = l->room->title ? l->room->title : "",
+                              .publishers = LIVE_MEDIA_PUBLISHERS};
+    l->media = MEDIA_CREATING;
+    if (janus_create_room(j, &spec, caller(owner, room_created, u)) != 0) {
+        l->media = MEDIA_FAILED;
+        free(u);
+    }
+}
+
+/* Kicks this worker's sockets of a person out of the Janus room (removed, or no
+ * longer allowed to publish: an honest page has stopped already; this is for
+ * one that would not). */
+static void media_kick(worker_t *w, local_room_t *l, int64_t member)
+{
+    janus_t *j = w->app->janus;
+    if (!j || l->media != MEDIA_READY)
+        return;
+    for (h2o_linklist_t *n = l->conns.next; n != &l->conns; n = n->next) {
+        live_room_conn_t *c = H2O_STRUCT_FROM_MEMBER(live_room_conn_t, link, n);
+        if (c->member == member && c->token[0])
+            janus_kick(j, (uint64_t)l->room->id, feed_id(c), caller(w, NULL, NULL));
+    }
+}
+
 /* ------------------------------------------------------------------ events */
 
 static void event_unref(live_event_t *e)
@@ -301,6 +473,7 @@ static void deliver(worker_t *w, live_event_t *e, bool owner)
             if (ev->kind == ROOM_JOIN && mine && e->conn_id == c->id) {
                 c->state = CONN_IN;
                 send_welcome(c, l);
+                media_for(c, l);
             }
             break;
         case CONN_WAITING:
@@ -315,8 +488,13 @@ static void deliver(worker_t *w, live_event_t *e, bool owner)
     }
     if (mine && e->ref)
         complete_pending(w, e->ref, ROOM_ACCEPTED);
-    if (ev->kind == ROOM_CLOSE)
+    if (ev->kind == ROOM_REMOVE || (ev->kind == ROOM_PUBLISH && !ev->flag))
+        media_kick(w, l, ev->target);
+    if (ev->kind == ROOM_CLOSE) {
+        if (owner && w->app->janus && l->media == MEDIA_READY)
+            janus_destroy_room(w->app->janus, (uint64_t)l->room->id, caller(w, NULL, NULL));
         local_free(w, l);
+    }
 }
 
 static void run_event(worker_task_t *t)
@@ -409,6 +587,8 @@ static void owner_handle(worker_t *owner, room_cmd_t *cmd, unsigned origin, uint
     if (!l && cmd->kind == ROOM_OPEN) {
         l = local_create(owner, cmd->room_id);
         adopt_orphans(owner, l);
+    } else if (l && cmd->kind == ROOM_JOIN && l->media == MEDIA_FAILED) {
+        media_create(owner, l);
     } else if (!l) {
         /* Closed since (a leave: nothing to do), or never opened. */
         if (cmd->kind != ROOM_LEAVE)
@@ -419,6 +599,8 @@ static void owner_handle(worker_t *owner, room_cmd_t *cmd, unsigned origin, uint
     int64_t joined_ms = m ? m->joined_ms : 0;
     bool was_present = m && m->present;
     room_refusal_t refusal = room_decide(l->room, cmd);
+    if (cmd->kind == ROOM_OPEN && refusal == ROOM_ACCEPTED)
+        media_create(owner, l);
     if (refusal != ROOM_NOTHING)
         metrics_live_decided(owner->metrics, refusal == ROOM_ACCEPTED);
     if (refusal == ROOM_ACCEPTED) {
@@ -604,6 +786,8 @@ static void on_close(ws_conn_t *ws, void *data)
         cmd_from_conn(c, &cmd, ROOM_LEAVE);
         send_cmd(w, &cmd, 0, 0);
     }
+    if (c->token[0] && w->app->janus && w->rooms.ready)
+        janus_remove_token(w->app->janus, (uint64_t)c->room_id, c->token, caller(w, NULL, NULL));
     h2o_linklist_unlink(&c->link);
     u64map_erase(&w->rooms.conns, c->id);
     w->rooms.sockets--;
@@ -859,9 +1043,13 @@ void live_hub_drain(worker_t *w)
             h2o_linklist_unlink(&t->message.link);
             room_cmd_clear(&((cmd_task_t *)t)->cmd);
             free(t);
-        } else if (t->run == run_reply) {
+        } else if (t->run == run_reply || t->run == run_media) {
             h2o_linklist_unlink(&t->message.link);
             free(t);
+        } else if (janus_task_is_reply(t)) {
+            /* Its completion sees the hub disposed and only frees what it holds. */
+            h2o_linklist_unlink(&t->message.link);
+            t->run(t);
         }
     }
 }

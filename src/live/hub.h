@@ -22,6 +22,14 @@
  * - Attendance: the owner writes a person's presence (first join, seconds) when
  *   their last socket leaves. A room with nobody in it is closed (its copies
  *   freed) once past its end plus live_join_late, or after LIVE_ROOM_IDLE_MS.
+ * - Audio and video (when janus_urls is set): the owner makes the room on Janus
+ *   when the room opens (again at the next join if that failed) and destroys it
+ *   when the room closes; every welcomed socket gets its own join token, then a
+ *   {"type":"media"} message (server, room, pin, token, id, publish); the token
+ *   is withdrawn when the socket ends. A person removed, or no longer allowed
+ *   to publish, is kicked out of the Janus room (their page joins again as a
+ *   listener). Without Janus, or while it cannot be reached, the room works
+ *   with chat only ({"type":"media_unavailable"}).
  * - live_hub_post is the slow path for a page without JavaScript: the command
  *   goes to the owner and the request is answered once its event (or refusal) is
  *   back on the request's worker.
@@ -46,6 +54,7 @@ struct request;
 enum { LIVE_ROOM_CLOSE_OUT = 4403 }; /* removed, refused, or the room closed: do not reconnect */
 
 #define LIVE_ROOM_SWEEP_MS 10000
+#define LIVE_MEDIA_PUBLISHERS 12 /* the teacher, a shared screen, and pupils given the floor */
 #define LIVE_ROOM_IDLE_MS (2 * 3600 * 1000)
 
 /* Per worker (worker_t.rooms), touched by its thread only. */

@@ -51,15 +51,15 @@ struct janus_reply {
 };
 
 /* A room as this client made it: enough to make it again. */
-typedef struct room {
-    struct room *next;
+typedef struct jroom {
+    struct jroom *next;
     uint64_t id;
     char *description;
     unsigned publishers, bitrate;
     char secret[JANUS_TOKEN_MAX + 1], pin[JANUS_TOKEN_MAX + 1];
     char **tokens;
     size_t ntokens, cap;
-} room_t;
+} jroom_t;
 
 typedef enum inst_state { ST_NEW, ST_UP, ST_DOWN } inst_state_t;
 
@@ -79,7 +79,7 @@ typedef struct instance {
     uint64_t session, handle;
     inst_state_t state;
     uint64_t next_keepalive, next_retry, retry_ms;
-    room_t *rooms;
+    jroom_t *rooms;
     char down_reason[160]; /* why it is down */
     unsigned long tx;
     char txbuf[32];
@@ -412,15 +412,15 @@ static int split_urls(const char *list, char ***out, const char *what, char *err
 
 /* ------------------------------------------------------------------ rooms remembered */
 
-static room_t *room_find(instance_t *in, uint64_t id)
+static jroom_t *room_find(instance_t *in, uint64_t id)
 {
-    for (room_t *r = in->rooms; r; r = r->next)
+    for (jroom_t *r = in->rooms; r; r = r->next)
         if (r->id == id)
             return r;
     return NULL;
 }
 
-static void room_free(room_t *r)
+static void jroom_free(jroom_t *r)
 {
     for (size_t i = 0; i < r->ntokens; i++)
         free(r->tokens[i]);
@@ -431,18 +431,18 @@ static void room_free(room_t *r)
 
 static void room_forget(instance_t *in, uint64_t id)
 {
-    for (room_t **pp = &in->rooms; *pp; pp = &(*pp)->next) {
+    for (jroom_t **pp = &in->rooms; *pp; pp = &(*pp)->next) {
         if ((*pp)->id == id) {
-            room_t *r = *pp;
+            jroom_t *r = *pp;
             *pp = r->next;
-            room_free(r);
+            jroom_free(r);
             atomic_fetch_sub(&in->j->rooms, 1);
             return;
         }
     }
 }
 
-static bool room_has_token(const room_t *r, const char *token)
+static bool room_has_token(const jroom_t *r, const char *token)
 {
     for (size_t i = 0; i < r->ntokens; i++)
         if (strcmp(r->tokens[i], token) == 0)
@@ -450,7 +450,7 @@ static bool room_has_token(const room_t *r, const char *token)
     return false;
 }
 
-static void room_add_token(room_t *r, const char *token)
+static void room_add_token(jroom_t *r, const char *token)
 {
     if (room_has_token(r, token))
         return;
@@ -464,7 +464,7 @@ static void room_add_token(room_t *r, const char *token)
     r->tokens[r->ntokens++] = xstrdup(token);
 }
 
-static void room_remove_token(room_t *r, const char *token)
+static void room_remove_token(jroom_t *r, const char *token)
 {
     for (size_t i = 0; i < r->ntokens; i++) {
         if (strcmp(r->tokens[i], token) == 0) {
@@ -475,7 +475,7 @@ static void room_remove_token(room_t *r, const char *token)
     }
 }
 
-static janus_room_def_t room_def(const room_t *r)
+static janus_room_def_t room_def(const jroom_t *r)
 {
     return (janus_room_def_t){.room = r->id, .description = r->description, .secret = r->secret, .pin = r->pin,
                               .publishers = r->publishers, .bitrate = r->bitrate};
@@ -608,7 +608,7 @@ static void go_down(instance_t *in, const char *why)
     in->next_retry = clock_monotonic_ms() + in->retry_ms;
 }
 
-static bool put_back_room(instance_t *in, room_t *r, janus_answer_t *a);
+static bool put_back_room(instance_t *in, jroom_t *r, janus_answer_t *a);
 
 /* A new session and handle; then every room remembered is put back (they are
  * gone if Janus restarted; if they are not, they are brought in line). */
@@ -640,7 +640,7 @@ static bool connect_instance(instance_t *in, bool restarted)
     atomic_fetch_add(&in->j->up, 1);
     in->next_keepalive = clock_monotonic_ms() + in->j->keepalive_ms;
     size_t n = 0;
-    for (room_t *r = in->rooms; r; r = r->next)
+    for (jroom_t *r = in->rooms; r; r = r->next)
         n++;
     if (was == ST_DOWN || restarted || n) {
         logq_t q;
@@ -652,7 +652,7 @@ static bool connect_instance(instance_t *in, bool restarted)
     }
     if (n) {
         atomic_fetch_add(&in->j->restarts, 1);
-        for (room_t *r = in->rooms; r && in->state == ST_UP; r = r->next) {
+        for (jroom_t *r = in->rooms; r && in->state == ST_UP; r = r->next) {
             if (!put_back_room(in, r, &a)) {
                 logq_t q, w;
                 if (a.status == JANUS_REFUSED)
@@ -678,7 +678,7 @@ static void handle_request(instance_t *in, char *body, const char *videoroom, ja
 
 /* Makes the room on Janus as remembered: created with its tokens, or, if
  * Janus has it already (same secret), set as ours and its tokens to ours exactly. */
-static bool put_back_room(instance_t *in, room_t *r, janus_answer_t *a)
+static bool put_back_room(instance_t *in, jroom_t *r, janus_answer_t *a)
 {
     janus_room_def_t def = room_def(r);
     char *body = janus_req_create(&def, (const char *const *)r->tokens, r->ntokens, in->j->admin_key, next_tx(in));
@@ -730,9 +730,9 @@ static bool ensure_up(instance_t *in, janus_answer_t *a)
 /* A request on the handle for a job: when Janus lost the session (it
  * restarted), everything is put back and the request is sent again, once.
  * make_body is called for each try (a fresh transaction). */
-typedef char *(*body_fn)(instance_t *in, const job_t *job, const room_t *r);
+typedef char *(*body_fn)(instance_t *in, const job_t *job, const jroom_t *r);
 
-static void job_request(instance_t *in, const job_t *job, room_t *r, body_fn make_body, const char *videoroom,
+static void job_request(instance_t *in, const job_t *job, jroom_t *r, body_fn make_body, const char *videoroom,
                         janus_answer_t *a)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -767,31 +767,31 @@ static void job_request(instance_t *in, const job_t *job, room_t *r, body_fn mak
 
 /* ------------------------------------------------------------------ jobs */
 
-static char *body_create(instance_t *in, const job_t *job, const room_t *r)
+static char *body_create(instance_t *in, const job_t *job, const jroom_t *r)
 {
     (void)job;
     janus_room_def_t def = room_def(r);
     return janus_req_create(&def, (const char *const *)r->tokens, r->ntokens, in->j->admin_key, next_tx(in));
 }
 
-static char *body_destroy(instance_t *in, const job_t *job, const room_t *r)
+static char *body_destroy(instance_t *in, const job_t *job, const jroom_t *r)
 {
     return janus_req_destroy(job->room, r->secret, next_tx(in));
 }
 
-static char *body_add(instance_t *in, const job_t *job, const room_t *r)
+static char *body_add(instance_t *in, const job_t *job, const jroom_t *r)
 {
     const char *t = job->token;
     return janus_req_allowed(job->room, r->secret, "add", &t, 1, next_tx(in));
 }
 
-static char *body_remove(instance_t *in, const job_t *job, const room_t *r)
+static char *body_remove(instance_t *in, const job_t *job, const jroom_t *r)
 {
     const char *t = job->token;
     return janus_req_allowed(job->room, r->secret, "remove", &t, 1, next_tx(in));
 }
 
-static char *body_kick(instance_t *in, const job_t *job, const room_t *r)
+static char *body_kick(instance_t *in, const job_t *job, const jroom_t *r)
 {
     return janus_req_kick(job->room, r->secret, job->id, next_tx(in));
 }
@@ -821,12 +821,12 @@ static void complete(const job_t *job, const janus_result_t *r)
 
 static void run_create(instance_t *in, const job_t *job, janus_result_t *res, janus_answer_t *a)
 {
-    room_t *known = room_find(in, job->room);
+    jroom_t *known = room_find(in, job->room);
     if (known) {
         copy_text(res->pin, sizeof res->pin, known->pin);
         return;
     }
-    room_t *r = xcalloc(1, sizeof *r);
+    jroom_t *r = xcalloc(1, sizeof *r);
     r->id = job->room;
     r->description = cut_description(job->description);
     r->publishers = job->publishers ? job->publishers : DEFAULT_PUBLISHERS;
@@ -851,7 +851,7 @@ static void run_create(instance_t *in, const job_t *job, janus_result_t *res, ja
         atomic_fetch_add(&in->j->rooms, 1);
         copy_text(res->pin, sizeof res->pin, r->pin);
     } else {
-        room_free(r);
+        jroom_free(r);
     }
 }
 
@@ -863,7 +863,7 @@ static void run_job(instance_t *in, job_t *job)
     if (job->kind == JOB_CREATE) {
         run_create(in, job, &res, &a);
     } else {
-        room_t *r = room_find(in, job->room);
+        jroom_t *r = room_find(in, job->room);
         if (!r) {
             answer_fail(&a, JANUS_NO_ROOM, "%s", "no such room here");
         } else if (job->kind == JOB_DESTROY) {
@@ -978,6 +978,11 @@ static void reply_task_run(worker_task_t *task)
     janus_reply_run((janus_reply_t *)task);
 }
 
+bool janus_task_is_reply(const worker_task_t *task)
+{
+    return task->run == reply_task_run;
+}
+
 void janus_post_worker(void *target, janus_reply_t *reply)
 {
     reply->task.run = reply_task_run;
@@ -1001,9 +1006,9 @@ static void instance_dispose(instance_t *in)
         free(job);
     }
     while (in->rooms) {
-        room_t *r = in->rooms;
+        jroom_t *r = in->rooms;
         in->rooms = r->next;
-        room_free(r);
+        jroom_free(r);
     }
     if (in->easy)
         curl_easy_cleanup(in->easy);

@@ -75,6 +75,10 @@ typedef void (*janus_done_fn)(const janus_result_t *result, void *ud);
 void janus_reply_run(janus_reply_t *reply);
 /* A post function for a worker's event loop: target is a worker_t *. */
 void janus_post_worker(void *target, janus_reply_t *reply);
+/* Is this worker task a reply janus_post_worker posted? (A server that stops
+ * runs what is left in its queues once its workers have ended.) */
+struct worker_task;
+bool janus_task_is_reply(const struct worker_task *task);
 
 typedef struct janus_caller {
     janus_post_fn post;

@@ -337,6 +337,7 @@ static void render_room(request_t *r, const live_class_t *lc, const live_who_t *
     value_set_cstr(yv, "role", room_role_code(who->role));
     bool host = who->role == ROOM_HOST;
     value_set_bool(v, "host", host);
+    value_set_bool(v, "media", r->app->janus != NULL);
     value_set_bool(v, "scheduled", request_query(r, "scheduled").ptr != NULL);
     value_set_bool(v, "sent", request_query(r, "sent").ptr != NULL);
     if (error)

@@ -14,6 +14,8 @@
   var ws = null;
   var retry = 500;
   var stopped = false;
+  // The page's words, from the server's catalogue (data-t-* on the room's element).
+  function T(key) { return root.dataset['t' + key.charAt(0).toUpperCase() + key.slice(1)] || key; }
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -71,7 +73,7 @@
   function chatLine(c) {
     var li = el('li');
     li.appendChild(el('strong', c.from.name));
-    if (c.to === 'hosts') li.appendChild(el('span', ' (→ prof)', 'muted'));
+    if (c.to === 'hosts') li.appendChild(el('span', ' (' + T('toHosts') + ')', 'muted'));
     li.appendChild(el('span', ' ' + timeOf(c.at), 'muted'));
     li.appendChild(el('p', c.text));
     return li;
@@ -87,7 +89,7 @@
     var sec = byId('poll');
     var p = state.poll;
     sec.textContent = '';
-    sec.appendChild(el('h2', 'Sondage'));
+    sec.appendChild(el('h2', T('poll')));
     if (p) {
       sec.hidden = false;
       sec.appendChild(el('p', p.question + (p.open ? '' : ' ✔')));
@@ -108,7 +110,7 @@
       });
       sec.appendChild(ul);
       if (host && p.open) {
-        var close = el('button', 'Clore le sondage', 'secondary');
+        var close = el('button', T('pollClose'), 'secondary');
         close.type = 'button';
         close.addEventListener('click', function () { send({type: 'poll_close'}); });
         sec.appendChild(close);
@@ -121,12 +123,12 @@
       f.id = 'poll-form';
       var q = el('input');
       q.name = 'question';
-      q.placeholder = 'Question';
+      q.placeholder = T('pollQuestion');
       q.maxLength = 300;
       var c = el('input');
       c.name = 'choices';
-      c.placeholder = 'Oui; Non';
-      var b = el('button', 'Lancer le sondage');
+      c.placeholder = T('pollChoices');
+      var b = el('button', T('pollOpen'));
       b.type = 'submit';
       f.appendChild(q);
       f.appendChild(c);
@@ -172,7 +174,7 @@
     state.lobby.forEach(function (g) {
       var li = el('li', g.name + ' ');
       ['admit', 'refuse'].forEach(function (a) {
-        var b = el('button', a === 'admit' ? 'Admettre' : 'Refuser', a === 'admit' ? '' : 'secondary');
+        var b = el('button', a === 'admit' ? T('admit') : T('refuse'), a === 'admit' ? '' : 'secondary');
         b.type = 'button';
         b.dataset.action = a;
         b.addEventListener('click', function () { send({type: a, guest: g.id}); });
@@ -196,7 +198,7 @@
     if (byId('live-controls')) return;
     var bar = el('div', null, 'inline');
     bar.id = 'live-controls';
-    var hand = el('button', '✋ Lever la main', 'secondary');
+    var hand = el('button', '✋ ' + T('hand'), 'secondary');
     hand.type = 'button';
     hand.id = 'hand';
     hand.addEventListener('click', function () {
@@ -268,7 +270,10 @@
       var p = person(m.person);
       if (p) p.publish = m.allowed;
       renderPeople();
-      if (m.person === me && window.CartableMedia && media) window.CartableMedia.setPublish(m.allowed);
+      if (m.person === me && window.CartableMedia && media) {
+        media.publish = m.allowed;
+        window.CartableMedia.setPublish(m.allowed);
+      }
     },
     mute_all: function () { if (window.CartableMedia && media && !host) window.CartableMedia.setPublish(false); },
     removed: function (m) {
@@ -287,11 +292,27 @@
     sec.hidden = false;
     media = m;
     var mode = byId('media-mode');
-    mode.value = m.mode || 'video';
-    mode.onchange = function () { window.CartableMedia.setMode(mode.value); };
-    window.CartableMedia.start({server: m.server, room: m.room, pin: m.pin, token: m.token, display: m.display,
-                                publish: m.publish, mode: mode.value, container: byId('media-videos'),
-                                onState: function (s) { sec.dataset.state = s; }});
+    if (!mode.dataset.bound) {
+      mode.dataset.bound = '1';
+      // a poor connection: light video, or audio only
+      mode.value = (navigator.connection && /2g/.test(navigator.connection.effectiveType || '')) ? 'audio' : 'video';
+      mode.onchange = function () { window.CartableMedia.setMode(mode.value); };
+    }
+    var start = function () {
+      return window.CartableMedia.start({server: m.server, room: m.room, pin: m.pin, token: m.token, id: m.id,
+                                         display: m.display, publish: m.publish, mode: mode.value,
+                                         container: byId('media-videos'),
+                                         onState: function (s) {
+                                           sec.dataset.state = s;
+                                           // put out of the media room (no longer allowed to speak): back in to listen
+                                           if (s === 'kicked' && !stopped) {
+                                             m.publish = false;
+                                             setTimeout(function () { window.CartableMedia.stop().then(start); }, 300);
+                                           }
+                                         }});
+    };
+    var running = window.CartableMedia.stop ? Promise.resolve(window.CartableMedia.stop()) : Promise.resolve();
+    running.then(start, start);
   }
 
   function onMessage(ev) {
@@ -308,8 +329,9 @@
       renderAll();
       return;
     }
-    if (m.type === 'lobby_wait') { status('Salle d\u2019attente : le professeur va vous admettre.'); return; }
+    if (m.type === 'lobby_wait') { status(T('lobbyWait')); return; }
     if (m.type === 'media') { startMedia(m); return; }
+    if (m.type === 'media_unavailable') { status(T('mediaUnavailable')); return; }
     if (m.type === 'error') { status('⚠ ' + m.code); return; }
     if (m.type === 'pong' || !state || typeof m.seq !== 'number') return;
     if (m.seq <= seq) return;
@@ -327,11 +349,11 @@
       if (stopped) return;
       if (ev.code === 4403 || ev.code === 4401 || ev.code === 1008) {
         stopped = true;
-        status('La connexion à la salle est terminée (' + (ev.reason || ev.code) + ').');
+        status(T('ended') + ' (' + (ev.reason || ev.code) + ')');
         if (window.CartableMedia && media) window.CartableMedia.stop();
         return;
       }
-      status('Reconnexion…');
+      status(T('reconnecting'));
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 15000);
     };
