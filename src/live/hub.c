@@ -655,8 +655,18 @@ static void handle_reply(worker_t *w, room_kind_t kind, room_refusal_t refusal, 
         }
         break;
     case ROOM_NOTHING:
-        if (kind == ROOM_KNOCK) /* admitted meanwhile */
+        if (kind == ROOM_KNOCK) { /* admitted meanwhile */
             send_join(c);
+        } else if (kind == ROOM_JOIN && c->state == CONN_PENDING) {
+            /* Another tab: this worker's copy already has the person there (the
+             * owner's events reach it before this reply). */
+            local_room_t *l = local_get(w, c->room_id);
+            if (l) {
+                c->state = CONN_IN;
+                send_welcome(c, l);
+                media_for(c, l);
+            }
+        }
         return;
     case ROOM_ACCEPTED:
         return;

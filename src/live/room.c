@@ -234,6 +234,12 @@ room_refusal_t room_decide(room_t *r, room_cmd_t *c)
             return r->locked && !room_in_lobby(r, c->actor) ? ROOM_LOCKED : ROOM_WAIT;
         }
         c->first_join = !m || !m->present;
+        if (!c->first_join) {
+            /* Another tab of someone already there: the same participant, no
+             * event; the owner counts the socket and its worker welcomes it. */
+            m->sockets++;
+            return ROOM_NOTHING;
+        }
         break;
     case ROOM_LEAVE:
         if (!m || m->sockets <= 0)

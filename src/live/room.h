@@ -72,7 +72,7 @@ typedef enum room_refusal {
     ROOM_REFUSED,      /* "refused": the host refused this guest */
     ROOM_LOCKED,       /* "locked": a guest knocking at a locked room */
     ROOM_WAIT,         /* not an error: a guest joining before being admitted (knock instead) */
-    ROOM_NOTHING,      /* nothing changes (a leave that does not end a presence) */
+    ROOM_NOTHING,      /* nothing changes (a leave that does not end a presence, a join from another tab) */
 } room_refusal_t;
 const char *room_refusal_code(room_refusal_t r);
 

@@ -193,7 +193,8 @@ static void render_list(request_t *r, const principal_t *p, int status, const sc
         char today[11];
         date_format_iso(date_today(), today);
         value_set_str(fm, "title", f && f->title.ptr ? f->title : STR(""));
-        value_set_cstr(fm, "day", f && f->day.len ? arena_strndup(&r->arena, f->day.ptr, f->day.len) : today);
+        value_set_cstr(fm, "day", arena_strndup(&r->arena, f && f->day.len ? f->day.ptr : today,
+                                                f && f->day.len ? f->day.len : strlen(today)));
         value_set_str(fm, "start", f && f->start.ptr ? f->start : STR(""));
         value_set_str(fm, "minutes", f && f->minutes.len ? f->minutes : STR("55"));
         if (f && f->slot_id)

@@ -8,7 +8,8 @@
  *     opts.display   the name others see
  *     opts.publish   send our camera and microphone (only when allowed)
  *     opts.mode      'video' | 'low' (320x240, 128 kbit/s) | 'audio' (sends and
- *                    receives audio only)
+ *                    receives audio only) | 'screen' (sends the screen instead of
+ *                    the camera, receives as 'video')
  *     opts.container element where one <video> (or <audio>) per remote
  *                    publisher goes, with data-feed and data-display
  *     opts.onState(state, detail): 'connecting', 'joined', 'publishing',
@@ -34,7 +35,7 @@
 (function () {
   'use strict';
 
-  var MODES = { video: true, low: true, audio: true };
+  var MODES = { video: true, low: true, audio: true, screen: true };
   var current = null;
 
   function emit(s, state, detail) {
@@ -49,7 +50,9 @@
 
   function sendTracks(mode) {
     var tracks = [{ type: 'audio', capture: true, recv: false }];
-    if (mode !== 'audio')
+    if (mode === 'screen')
+      tracks.push({ type: 'screen', capture: true, recv: false }); /* a host shares their screen */
+    else if (mode !== 'audio')
       tracks.push({ type: 'video', capture: mode === 'low' ? 'lowres' : 'stdres', recv: false });
     return tracks;
   }
