@@ -34,12 +34,18 @@
 #         pupils of --storm-classes classes arrive at random (Poisson) over
 #         --storm-seconds, each opening its room socket and waiting for "welcome"
 #         (10 s at most): welcomes, failures, time to welcome.
+# baseline: on a fresh server, as many sockets on /live/updates (the badge socket,
+#         the same WebSocket layer without a room), RSS per socket: what the
+#         WebSocket layer costs by itself.
+# alloc:  on a fresh server with bench/allocsize.c preloaded, the hold's room
+#         sockets again: the allocations held per socket, by size (which one
+#         dominates). Its RSS is not reported (the shim adds 16 bytes to each).
 # cartable serve --threads 1 on CPU 0 with max_connections and ws_max_connections
 # raised above the sockets; ulimit -n raised (hard limit up to fs.nr_open when
 # run as root). Every wait is bounded. Needs sqlite3, cc, make (bench/rush).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PARTS="hold fanout storm"
+PARTS="hold fanout storm baseline alloc"
 SOCKETS=100000
 ROOMS=auto
 PER_ROOM=25
@@ -289,6 +295,52 @@ else
 fi
 LOG_ERRORS=$(grep -c 'level=error' "$WORK/cartable.log" 2>/dev/null || true)
 
+# Holds the sockets of a plan on the running server until they are all in or
+# failed, then 5 s more; prints "IN RSS_KIB". hold_plan PLAN NAME [classload options]
+hold_plan() {
+  local plan=$1 name=$2
+  shift 2
+  rm -f "$WORK/$name.ready"
+  timeout -s TERM "$OPEN_TIMEOUT" taskset -c "$BENCH_CLIENT_CPU" "$CLASSLOAD" --port "$PORT" --cookies "$WORK/cookies.txt" \
+    --plan "$plan" --sources "$SOURCES" --connecting 256 --timeout-ms 60000 --ready "$WORK/$name.ready" --seconds "$OPEN_TIMEOUT" \
+    "$@" > "$WORK/$name.out" 2> "$WORK/$name.err" &
+  local pid=$! waited=0 in=0 rss=""
+  BENCH_PIDS+=("$pid")
+  while [ ! -f "$WORK/$name.ready" ] && [ "$waited" -lt $((OPEN_TIMEOUT * 10)) ] && server_alive && kill -0 "$pid" 2>/dev/null; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  [ -f "$WORK/$name.ready" ] && read -r in _ < "$WORK/$name.ready"
+  sleep 5
+  server_alive && rss=$(rss_kib)
+  [ -z "${HOLD_HOOK:-}" ] || $HOLD_HOOK
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  echo "$in ${rss:-}"
+}
+HELD=$(awk '{s += $3} END {print s + 0}' "$WORK/hold.plan")
+if has baseline && [ "$HELD" -gt 0 ]; then
+  echo "baseline: $HELD sockets on /live/updates on a fresh server..." >&2
+  echo "updates 0 $HELD 0 $NPUPILS" > "$WORK/updates.plan"
+  start_server --max-connections "$MAXCONN" --ws-max-connections "$MAXCONN"
+  sleep 2
+  B_RSS0=$(rss_kib)
+  read -r B_IN B_RSS1 <<< "$(hold_plan "$WORK/updates.plan" updates --path-fmt '/live/updates?r=%d' --welcome-type badge)"
+  server_alive && stop_cartable
+  B_PER_KB=$(awk -v a="$B_RSS0" -v b="${B_RSS1:-}" -v n="${B_IN:-0}" 'BEGIN {if (b == "" || n == 0) print "-"; else printf "%.1f", (b - a) / n}')
+fi
+if has alloc && [ "$HELD" -gt 0 ]; then
+  echo "alloc: the room sockets again, allocations counted by size..." >&2
+  cc -O2 -shared -fPIC -o "$WORK/allocsize.so" "$ROOT/bench/allocsize.c" || { echo "cannot build bench/allocsize.c" >&2; exit 1; }
+  ALLOCSIZE_MIN=100 ALLOCSIZE_OUT="$WORK/alloc.dump" LD_PRELOAD="$WORK/allocsize.so" \
+    start_server --max-connections "$MAXCONN" --ws-max-connections "$MAXCONN"
+  sleep 2
+  kill -USR2 "$CART_PID"; sleep 0.5; mv "$WORK/alloc.dump" "$WORK/alloc.before"
+  alloc_after() { kill -USR2 "$CART_PID"; sleep 0.5; mv "$WORK/alloc.dump" "$WORK/alloc.after"; }
+  read -r A_IN _ <<< "$(HOLD_HOOK=alloc_after hold_plan "$WORK/hold.plan" alloc)"
+  server_alive && stop_cartable
+fi
+
 # ---- figures -----------------------------------------------------------------------
 kv() { awk -v t="$2" -v k="$3" '$1 == "CLASSLOAD" && $2 ~ ("^" t) {for (i = 2; i <= NF; i++) {split($i, a, "="); if (a[1] == k) {print a[2]; exit}}}' "$1" 2>/dev/null; }
 line_of() { awk -v t="$2" '$1 == "CLASSLOAD" && $2 == t {$1 = ""; $2 = ""; sub(/^ +/, ""); print; exit}' "$1" 2>/dev/null; }
@@ -362,6 +414,25 @@ fan_row() { # spec label
     echo
     refused=$(awk '$7 == "http" {print $8}' "$WORK/storm.joins" | sort | uniq -c | awk '{printf "%s%s×%s", (NR > 1 ? ", " : ""), $1, $2}')
     echo "Target (issue #8): all in, none stranded. HTTP statuses of refused upgrades: ${refused:-none}."
+    echo
+  fi
+  if has baseline && [ -n "${B_PER_KB:-}" ]; then
+    echo "## The WebSocket layer alone: /live/updates"
+    echo
+    echo "A fresh server, $HELD sockets of the same pupils on \`/live/updates\` (the badge socket: the same \`src/http/websocket.c\`, h2o and wslay, no room): $B_IN in; RSS $(mib "$B_RSS0") MiB before, $(mib "${B_RSS1:-}") MiB after: **$B_PER_KB KB a socket** (against $PER_KB KB a room socket above)."
+    echo
+  fi
+  if has alloc && [ -s "$WORK/alloc.after" ] && [ "${A_IN:-0}" -gt 0 ]; then
+    echo "## What a room socket holds: allocations by size"
+    echo
+    echo "A fresh server with \`bench/allocsize.c\` preloaded (malloc/calloc/realloc counted by requested size), the $HELD room sockets of the hold again ($A_IN in): the sizes whose live count grew by at least half the sockets, per socket. (The shim's own 16-byte header is not counted; glibc adds about 8–16 bytes a chunk.)"
+    echo
+    echo "| size (bytes) | allocations held, after − before | per socket | bytes per socket |"
+    echo "|---|---|---|---|"
+    awk -v n="$A_IN" 'NR == FNR {b[$1] = $2; bb[$1] = $3; next}
+      { d = $2 - b[$1]; db = $3 - bb[$1]; if (n > 0 && d >= n / 2) {printf "| %s | %d | %.2f | %.0f |\n", $1, d, d / n, db / n; t += db} else o += db }
+      END { printf "| **all of these** | | | **%.0f** |\n| the other sizes (listed ones under half the sockets) | | | %.0f |\n", t / n, o / n }' \
+      "$WORK/alloc.before" "$WORK/alloc.after"
     echo
   fi
   echo "Server log: $LOG_ERRORS lines at level=error. Server RSS at the end: $(mib "${RSS2:-${RSS1:-}}") MiB."
