@@ -217,6 +217,11 @@ TABS_IDLE=$(awk -v p="$PER_ROOM" '$1 == "idle" {s += $3; n++} END {if (n) printf
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$CART_PID/status"; }
 tcp_mem_pages() { awk '$1 == "TCP:" {for (i = 2; i < NF; i++) if ($i == "mem") print $(i + 1)}' /proc/net/sockstat; }
 server_alive() { kill -0 "$CART_PID" 2>/dev/null; }
+busy_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU used by the rest of the machine between two samples "busy server client" (ticks), % of a core
+others_pct() { awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" -v s="$3" 'BEGIN {split(a, x, " "); split(b, y, " ");
+  o = ((y[1] - x[1]) - (y[2] - x[2]) - (y[3] - x[3])) / hz / s * 100; printf "%.0f", (o < 0 ? 0 : o)}'; }
 SERVER_NOTE=""
 BENCH_QUIET_WAIT=${BENCH_QUIET_WAIT:-60} bench_wait_quiet
 start_server --max-connections "$MAXCONN" --ws-max-connections "$MAXCONN"
@@ -262,6 +267,9 @@ FAN_CPU=""
 if has fanout && [ -n "$HOLD_PID" ] && server_alive; then
   echo "chat fan-out: $MESSAGES messages to the class, then to the assembly..." >&2
   c0=$(cartable_cpu_s)
+  HOLDER=$(pgrep -P "$HOLD_PID" | head -1)
+  s0="$(busy_ticks) $(proc_ticks "$CART_PID") $(proc_ticks "$HOLDER")"
+  t0=$(date +%s.%N)
   touch "$WORK/go"
   limit=$(( (MESSAGES * (CLASS_GAP_MS + ASSEMBLY_GAP_MS)) / 100 + 600 ))
   waited=0
@@ -269,6 +277,8 @@ if has fanout && [ -n "$HOLD_PID" ] && server_alive; then
   [ -f "$WORK/done" ] || SERVER_NOTE="${SERVER_NOTE}the fan-out did not finish in time; "
   c1=$(cartable_cpu_s 2>/dev/null || echo "$c0")
   FAN_CPU=$(awk -v a="$c0" -v b="$c1" 'BEGIN {printf "%.1f", b - a}')
+  FAN_OTHERS=$(others_pct "$s0" "$(busy_ticks) $(proc_ticks "$CART_PID") $(proc_ticks "$HOLDER")" \
+    "$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')")
 fi
 if has storm && server_alive; then
   RATE=$(awk -v n="$STORM_PUPILS" -v s="$STORM_SECONDS" 'BEGIN {printf "%g", n / s}')
@@ -384,13 +394,15 @@ fan_row() { # spec label
     echo
     echo "Targets (issue #8): at least 100,000 idle participants, at most 10 KB of server RSS each. Kernel TCP memory (\`/proc/net/sockstat\`, both ends of every loopback connection) is not in the RSS; listed for completeness."
     echo
+    echo "The server pings a socket silent for \`ws_ping_interval\` (30 s) and closes it (1001) if still silent as long again; the client answers every ping, so idle sockets stay, and the fan-out below runs through the ping waves of the idle ones."
+    echo
     echo "Client: $(line_of "$WORK/hold.out" errors | sed 's/^$/no error messages/'); close codes: $(line_of "$WORK/hold.out" closes | sed 's/^$/none/'); connect errors: $(line_of "$WORK/hold.out" connect_errnos | sed 's/^$/none/'); sockets closed by the server after all were in: $(kv "$WORK/hold.out" sockets closed_after_ready)."
     echo
   fi
   if has fanout && [ -s "$WORK/chat.out" ]; then
     echo "## Chat fan-out while the server holds the sockets above"
     echo
-    echo "$MESSAGES messages to the class (one every $CLASS_GAP_MS ms), then $MESSAGES to the assembly (one every $ASSEMBLY_GAP_MS ms), each \`{\"type\":\"chat\",\"to\":\"all\",\"text\":\"bench … SEND_TIME\"}\` sent by the room's sockets in turn. Latency: from just before the sender's write to the kernel's receive time (SO_TIMESTAMPNS) of the copy on every other socket of the room; \"client read\" adds the client's own delay. Server CPU over the fan-out: ${FAN_CPU:--} s."
+    echo "$MESSAGES messages to the class (one every $CLASS_GAP_MS ms), then $MESSAGES to the assembly (one every $ASSEMBLY_GAP_MS ms), each \`{\"type\":\"chat\",\"to\":\"all\",\"text\":\"bench … SEND_TIME\"}\` sent by the room's sockets in turn. Latency: from just before the sender's write to the kernel's receive time (SO_TIMESTAMPNS) of the copy on every other socket of the room; \"client read\" adds the client's own delay. Server CPU over the fan-out: ${FAN_CPU:--} s; the rest of the machine (neither the server nor the client) used ${FAN_OTHERS:--} % of a core meanwhile (the machine is shared)."
     echo
     echo "| room | sockets | messages sent | copies expected | copies received | p50 ms | **p99 ms** | max ms | p99 ms, client read | target p99 |"
     echo "|---|---|---|---|---|---|---|---|---|---|"

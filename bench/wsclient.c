@@ -144,26 +144,36 @@ size_t ws_handshake_feed(ws_handshake_t *h, const char *p, size_t n, bool *done,
     return n;
 }
 
+/* Bytes a frame header needs, from its first two. */
+static size_t header_need(const ws_reader_t *r)
+{
+    size_t plen7 = r->hdr[1] & 0x7f;
+    return 2 + (plen7 == 126 ? 2 : plen7 == 127 ? 8 : 0);
+}
+
+/* A frame or message is whole: hands it over. */
+static bool frame_done(ws_reader_t *r, char *cap, ws_on_message cb, void *ctx)
+{
+    if (r->opcode >= 8)
+        return cb(ctx, r->opcode, r->ctl, r->ctl_len, r->ctl_len);
+    if (!r->fin)
+        return true;
+    cap[r->cap_len] = '\0';
+    return cb(ctx, r->msg_op, cap, r->cap_len, r->msg_len);
+}
+
 bool ws_reader_feed(ws_reader_t *r, char *cap, size_t cap_size, const uint8_t *p, size_t n, ws_on_message cb,
                     void *ctx)
 {
     while (n > 0) {
-        if (r->left == 0 && r->hlen < 2) { /* a frame's header */
+        if (r->left == 0) { /* a frame's header, byte by byte */
             r->hdr[r->hlen++] = *p++;
             n--;
-            continue;
-        }
-        if (r->left == 0) {
-            size_t plen7 = r->hdr[1] & 0x7f;
-            size_t need = 2 + (plen7 == 126 ? 2 : plen7 == 127 ? 8 : 0);
+            if (r->hlen < 2 || r->hlen < header_need(r))
+                continue;
             if (r->hdr[1] & 0x80)
                 return false; /* a server does not mask */
-            if (r->hlen < need) {
-                r->hdr[r->hlen++] = *p++;
-                n--;
-                if (r->hlen < need)
-                    continue;
-            }
+            size_t plen7 = r->hdr[1] & 0x7f;
             uint64_t plen = plen7;
             if (plen7 == 126)
                 plen = (uint64_t)r->hdr[2] << 8 | r->hdr[3];
@@ -185,8 +195,8 @@ bool ws_reader_feed(ws_reader_t *r, char *cap, size_t cap_size, const uint8_t *p
             }
             r->left = plen;
             r->hlen = 0;
-            if (plen == 0)
-                goto frame_done;
+            if (plen == 0 && !frame_done(r, cap, cb, ctx))
+                return false;
             continue;
         }
         /* payload bytes of the current frame */
@@ -204,17 +214,8 @@ bool ws_reader_feed(ws_reader_t *r, char *cap, size_t cap_size, const uint8_t *p
         p += take;
         n -= take;
         r->left -= take;
-        if (r->left)
-            continue;
-    frame_done:
-        if (r->opcode >= 8) {
-            if (!cb(ctx, r->opcode, r->ctl, r->ctl_len, r->ctl_len))
-                return false;
-        } else if (r->fin) {
-            cap[r->cap_len] = '\0';
-            if (!cb(ctx, r->msg_op, cap, r->cap_len, r->msg_len))
-                return false;
-        }
+        if (r->left == 0 && !frame_done(r, cap, cb, ctx))
+            return false;
     }
     return true;
 }
