@@ -158,7 +158,7 @@ bench_sql "SELECT e.class_id, p.login, row_number() OVER (PARTITION BY e.class_i
 awk 'NR == FNR {p[$1 " " $3] = $2; next}
      { for (j = 1; j <= $5; j++) { l = p[$1 " " j]; if (l == "") {print "missing pupil " j " of class " $1 > "/dev/stderr"; exit 1}
          print l > "'"$WORK/logins.txt"'" }
-       print $0, first > "'"$WORK/classes2.txt"'"; first += $5 }' "$WORK/pupils.txt" "$WORK/classes.txt"
+       print $0, first + 0 > "'"$WORK/classes2.txt"'"; first += $5 }' "$WORK/pupils.txt" "$WORK/classes.txt"
 NPUPILS=$(wc -l < "$WORK/logins.txt")
 awk '{print $3}' "$WORK/classes.txt" | sort -u > "$WORK/teachers.txt"
 NTEACHERS=$(wc -l < "$WORK/teachers.txt")
