@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034 # sourced: the scripts use what it sets
 # bench/lib.sh: the common part of the page benchmarks, sourced (not run) by
-# today.sh, inbox.sh, broadcast.sh and live.sh.
+# today.sh, inbox.sh, broadcast.sh, live.sh and liveclass.sh.
 #
 #   source "$(dirname "$0")/lib.sh"
 #   bench_init NAME PORT             # checks, work directory, cleanup on exit
@@ -350,10 +350,18 @@ bench_staff_login() {
   bench_sql "SELECT p.login FROM people p JOIN memberships m ON m.person_id = p.id WHERE m.role = 'staff' ORDER BY p.id LIMIT 1"
 }
 
-# The client of the messaging benchmarks (bench/msgload.c), built into $WORK.
+# The WebSocket clients (bench/msgload.c, bench/classload.c, with their shared
+# bench/wsclient.c), built into $WORK.
+BENCH_CFLAGS="-O2 -std=c17 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes"
 bench_build_msgload() {
   MSGLOAD=$WORK/msgload
-  cc -O2 -Wall -o "$MSGLOAD" "$ROOT/bench/msgload.c" || { echo "cannot build bench/msgload.c" >&2; exit 1; }
+  # shellcheck disable=SC2086 # flags are words
+  cc $BENCH_CFLAGS -o "$MSGLOAD" "$ROOT/bench/msgload.c" "$ROOT/bench/wsclient.c" || { echo "cannot build bench/msgload.c" >&2; exit 1; }
+}
+bench_build_classload() {
+  CLASSLOAD=$WORK/classload
+  # shellcheck disable=SC2086 # flags are words
+  cc $BENCH_CFLAGS -o "$CLASSLOAD" "$ROOT/bench/classload.c" "$ROOT/bench/wsclient.c" -lm || { echo "cannot build bench/classload.c" >&2; exit 1; }
 }
 
 # Nearest-rank percentile (P in 0-100, or "max") of the numbers on standard input.

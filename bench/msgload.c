@@ -1,6 +1,7 @@
 /* msgload: the client side of the messaging benchmarks (bench/broadcast.sh,
  * bench/live.sh), in C so that the client adds as little time as possible to
- * what it measures. Plain libc; bench/lib.sh builds it with cc.
+ * what it measures. Plain libc and bench/wsclient.c (shared with classload.c);
+ * bench/lib.sh builds them with cc.
  *
  *   msgload send --port P --cookie 'sid=...' --csrf TOKEN --to 'c:1,cp:1,...'
  *                [--interval-ms 200] [--jitter-ms 0] [--seconds 30 | --count N] [--tag TEXT]
@@ -41,42 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_us(clockid_t clk)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(1);
-}
-
-static int connect_to(int port, bool nonblocking)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | (nonblocking ? SOCK_NONBLOCK : 0), 0);
-    if (fd < 0)
-        return -1;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static const char *arg_value(int argc, char **argv, const char *name, const char *def)
-{
-    for (int i = 0; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return argv[i + 1];
-    return def;
-}
+#include "wsclient.h"
 
 /* ------------------------------------------------------------------ send */
 
@@ -174,7 +140,7 @@ static int cmd_send(int argc, char **argv)
         p += n + (e ? 1 : 0);
     }
     static char req[16384], body[8192], buf[65536];
-    int fd = connect_to(port, false);
+    int fd = tcp_connect(port, false, 0);
     if (fd < 0)
         die("connect");
     int64_t t0 = now_us(CLOCK_MONOTONIC) + 10000;
@@ -200,7 +166,7 @@ static int cmd_send(int argc, char **argv)
         for (int attempt = 0; attempt < 2 && !status; attempt++) {
             if (attempt) { /* the server closed the connection: again, same key */
                 close(fd);
-                if ((fd = connect_to(port, false)) < 0)
+                if ((fd = tcp_connect(port, false, 0)) < 0)
                     die("connect");
             }
             start = now_us(CLOCK_REALTIME);
@@ -256,7 +222,7 @@ static int close_codes[5000];
 static void start_one(int i)
 {
     conn_t *c = &conns[i];
-    c->fd = connect_to(port_g, true);
+    c->fd = tcp_connect(port_g, true, 0);
     if (c->fd < 0) {
         c->state = C_DONE;
         open_failed++;
@@ -295,17 +261,8 @@ static void finish(conn_t *c, bool failed)
 
 static void send_frame(conn_t *c, int opcode, const unsigned char *payload, size_t n)
 {
-    unsigned char f[2 + 4 + 125];
-    if (n > 125)
-        n = 125;
-    f[0] = (unsigned char)(0x80 | opcode);
-    f[1] = (unsigned char)(0x80 | n);
-    unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
-    memcpy(f + 2, mask, 4);
-    for (size_t i = 0; i < n; i++)
-        f[6 + i] = payload[i] ^ mask[i % 4];
-    if (write(c->fd, f, 6 + n) < 0) { /* a full socket buffer here would be the server's problem */
-    }
+    /* a full socket buffer here would be the server's problem */
+    (void)ws_send_frame(c->fd, opcode, payload, n > 125 ? 125 : n);
 }
 
 static void on_badge(int i, conn_t *c, const char *p, size_t n, int64_t kernel_us, int64_t user_us)
@@ -389,25 +346,15 @@ static void on_readable(int i, conn_t *c)
             finish(c, c->state != C_OPEN);
             return;
         }
-        char cbuf[CMSG_SPACE(sizeof(struct timespec))];
-        struct iovec iov = {.iov_base = c->buf + c->len, .iov_len = room};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-        ssize_t n = recvmsg(c->fd, &mh, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
+        int64_t kernel_us;
+        ssize_t n = recv_stamped(c->fd, c->buf + c->len, room, &kernel_us);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         if (n <= 0) {
             finish(c, c->state != C_OPEN);
             return;
         }
-        int64_t user_us = now_us(CLOCK_REALTIME), kernel_us = 0;
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
-                struct timespec ts;
-                memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-                kernel_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-            }
+        int64_t user_us = now_us(CLOCK_REALTIME);
         c->len = (uint16_t)(c->len + n);
         if (c->state == C_HANDSHAKE) {
             char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
@@ -446,11 +393,7 @@ static void on_writable(int i, conn_t *c)
         return;
     }
     char req[2048];
-    int n = snprintf(req, sizeof req,
-                     "GET /live/updates HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\nCookie: %s\r\n\r\n",
-                     port_g, cookies_g[c->person]);
+    int n = ws_upgrade_request(req, sizeof req, port_g, "/live/updates", cookies_g[c->person]);
     if (write(c->fd, req, (size_t)n) != n) {
         finish(c, true);
         open_more();
@@ -459,13 +402,6 @@ static void on_writable(int i, conn_t *c)
     c->state = C_HANDSHAKE;
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
     epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 static int cmd_live(int argc, char **argv)
@@ -542,7 +478,7 @@ static int cmd_live(int argc, char **argv)
             (badges_first >= open_ok || now - t_start > 120 * 1000000LL)) {
             ready = true;
             t_ready = now;
-            cpu_ready = cpu_s();
+            cpu_ready = cpu_seconds();
             char tmp[4096];
             snprintf(tmp, sizeof tmp, "%s.tmp", ready_file);
             FILE *rf = fopen(tmp, "w");
@@ -558,7 +494,7 @@ static int cmd_live(int argc, char **argv)
             break;
     }
     t_end = now_us(CLOCK_MONOTONIC);
-    double cpu_end = cpu_s();
+    double cpu_end = cpu_seconds();
     FILE *o = fopen(out_file, "w");
     if (!o)
         die(out_file);
