@@ -10,6 +10,7 @@
 #include "http/identity.h"
 #include "http/response.h"
 #include "http/worker.h"
+#include "live/hub.h"
 #include "web/liveclass.h"
 
 static value_t *item_json(request_t *r, const principal_t *p, const live_class_t *lc)
@@ -27,8 +28,7 @@ static value_t *item_json(request_t *r, const principal_t *p, const live_class_t
     if (lc->slot_id)
         value_set_int(m, "slot_id", lc->slot_id);
     value_set_bool(m, "cancelled", lc->cancelled_at != 0);
-    value_set_bool(m, "joinable", liveclass_joinable(lc, clock_now(), (int64_t)(cfg->live_join_early_ms / 1000),
-                                                     (int64_t)(cfg->live_join_late_ms / 1000)));
+    value_set_bool(m, "joinable", live_joinable_now(cfg, lc, clock_now()));
     value_set_cstr(m, "room_url", arena_printf(&r->arena, "/live/%lld", (long long)lc->id));
     value_set_cstr(m, "socket_url", arena_printf(&r->arena, "/live/%lld/socket", (long long)lc->id));
     policy_target_t t = policy_target_of_teaching(&lc->teaching);

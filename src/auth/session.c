@@ -7,24 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/bytes.h"
+
 #define PAYLOAD_LEN 40
 #define MAC_LEN crypto_auth_hmacsha256_BYTES
 #define TOKEN_BYTES (PAYLOAD_LEN + MAC_LEN)
 #define TOKEN_VERSION 1
-
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 static int write_keys(const char *path, const session_keys_t *k, char *err, size_t errlen)
 {
@@ -133,15 +121,15 @@ void session_encode(const session_keys_t *keys, session_t *s, char out[SESSION_T
     t[5] = (unsigned char)(s->epoch >> 8);
     t[6] = (unsigned char)(s->epoch >> 16);
     t[7] = (unsigned char)(s->epoch >> 24);
-    put64(t + 8, (uint64_t)s->person_id);
-    put64(t + 16, (uint64_t)s->issued_at);
-    put64(t + 24, (uint64_t)s->expires_at);
-    put64(t + 32, s->sid);
+    le64_put(t + 8, (uint64_t)s->person_id);
+    le64_put(t + 16, (uint64_t)s->issued_at);
+    le64_put(t + 24, (uint64_t)s->expires_at);
+    le64_put(t + 32, s->sid);
     crypto_auth_hmacsha256(t + PAYLOAD_LEN, t, PAYLOAD_LEN, keys->keys[0]);
     sodium_bin2base64(out, SESSION_TOKEN_LEN + 1, t, TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-static const unsigned char *key_for(const session_keys_t *keys, uint8_t id)
+const unsigned char *session_key_for(const session_keys_t *keys, uint8_t id)
 {
     for (unsigned i = 0; i < keys->n; i++)
         if (keys->ids[i] == id)
@@ -159,7 +147,7 @@ session_status_t session_decode(const session_keys_t *keys, str_t token, int64_t
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         n != TOKEN_BYTES || t[0] != TOKEN_VERSION)
         return SESSION_MALFORMED;
-    const unsigned char *key = key_for(keys, t[1]);
+    const unsigned char *key = session_key_for(keys, t[1]);
     if (!key)
         return SESSION_UNKNOWN_KEY;
     if (crypto_auth_hmacsha256_verify(t + PAYLOAD_LEN, t, PAYLOAD_LEN, key) != 0)
@@ -168,10 +156,10 @@ session_status_t session_decode(const session_keys_t *keys, str_t token, int64_t
     s.key_id = t[1];
     s.remember = (t[2] & 1) != 0;
     s.epoch = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16 | (uint32_t)t[7] << 24;
-    s.person_id = (int64_t)get64(t + 8);
-    s.issued_at = (int64_t)get64(t + 16);
-    s.expires_at = (int64_t)get64(t + 24);
-    s.sid = get64(t + 32);
+    s.person_id = (int64_t)le64_get(t + 8);
+    s.issued_at = (int64_t)le64_get(t + 16);
+    s.expires_at = (int64_t)le64_get(t + 24);
+    s.sid = le64_get(t + 32);
     /* Signed but not yet valid or already over: issued in the future (beyond a
      * minute of clock skew between nodes) counts as expired too. */
     if (now >= s.expires_at || s.issued_at > now + 60 || s.sid == 0 || s.person_id <= 0)
@@ -182,11 +170,11 @@ session_status_t session_decode(const session_keys_t *keys, str_t token, int64_t
 
 void session_csrf(const session_keys_t *keys, const session_t *s, char out[CSRF_TOKEN_LEN + 1])
 {
-    const unsigned char *key = key_for(keys, s->key_id);
+    const unsigned char *key = session_key_for(keys, s->key_id);
     if (!key)
         key = keys->keys[0];
     unsigned char msg[12] = {'c', 's', 'r', 'f'};
-    put64(msg + 4, s->sid);
+    le64_put(msg + 4, s->sid);
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256(mac, msg, sizeof msg, key);
     sodium_bin2base64(out, CSRF_TOKEN_LEN + 1, mac, 16, sodium_base64_VARIANT_URLSAFE_NO_PADDING);

@@ -41,6 +41,9 @@ typedef struct session_keys {
     unsigned char keys[SESSION_MAX_KEYS][32];
 } session_keys_t;
 
+/* The key with this id, or NULL: what verifies a token signed before a rotation. */
+const unsigned char *session_key_for(const session_keys_t *keys, uint8_t id);
+
 /* Loads the key file, creating it with one key if it does not exist. */
 int session_keys_load(const char *path, session_keys_t *out, char *err, size_t errlen);
 /* Adds a new signing key to the file (keeping the newest SESSION_MAX_KEYS). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/bytes.h"
 #include "domain/timetable.h"
 
 #define YEAR_S (366 * 24 * 3600)
@@ -244,20 +245,6 @@ int liveclass_guest_name(store_src_t src, arena_t *a, int64_t live_id, int64_t g
 #define GT_TAG 14
 #define GT_BYTES (GT_PAYLOAD + GT_TAG)
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 static void gt_tag(const unsigned char *key, const unsigned char *payload, unsigned char out[GT_TAG])
 {
     unsigned char full[crypto_auth_hmacsha256_BYTES];
@@ -275,9 +262,9 @@ void liveclass_guest_token(const session_keys_t *keys, const live_guest_token_t 
     unsigned char b[GT_BYTES];
     b[0] = GT_VERSION;
     b[1] = keys->ids[0];
-    put64(b + 2, (uint64_t)t->live_id);
-    put64(b + 10, (uint64_t)t->guest_id);
-    put64(b + 18, (uint64_t)t->expires_at);
+    le64_put(b + 2, (uint64_t)t->live_id);
+    le64_put(b + 10, (uint64_t)t->guest_id);
+    le64_put(b + 18, (uint64_t)t->expires_at);
     gt_tag(keys->keys[0], b, b + GT_PAYLOAD);
     sodium_bin2base64(out, LIVE_GUEST_TOKEN_LEN + 1, b, GT_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
@@ -291,18 +278,15 @@ bool liveclass_guest_token_check(const session_keys_t *keys, str_t token, int64_
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         len != GT_BYTES || b[0] != GT_VERSION)
         return false;
-    const unsigned char *key = NULL;
-    for (unsigned i = 0; i < keys->n; i++)
-        if (keys->ids[i] == b[1])
-            key = keys->keys[i];
+    const unsigned char *key = session_key_for(keys, b[1]);
     if (!key)
         return false;
     unsigned char expected[GT_TAG];
     gt_tag(key, b, expected);
     if (sodium_memcmp(expected, b + GT_PAYLOAD, GT_TAG) != 0)
         return false;
-    out->live_id = (int64_t)get64(b + 2);
-    out->guest_id = (int64_t)get64(b + 10);
-    out->expires_at = (int64_t)get64(b + 18);
+    out->live_id = (int64_t)le64_get(b + 2);
+    out->guest_id = (int64_t)le64_get(b + 10);
+    out->expires_at = (int64_t)le64_get(b + 18);
     return out->live_id > 0 && out->guest_id > 0 && now < out->expires_at;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
+
 #define BUCKET_MS 100
 #define NBUCKETS 36000 /* one hour of arrivals */
 
@@ -73,20 +75,6 @@ bool admission_enabled(const admission_t *a)
 
 /* ---- tokens ---- */
 
-static void put64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 static void tag(const unsigned char *key, const unsigned char *payload, unsigned char out[TAG_BYTES])
 {
     unsigned char full[crypto_auth_hmacsha256_BYTES];
@@ -102,8 +90,8 @@ static void encode(const session_keys_t *keys, int kind, uint64_t at_ms, uint64_
     t[1] = (unsigned char)kind;
     t[2] = keys->ids[0];
     t[3] = 0;
-    put64(t + 4, at_ms);
-    put64(t + 12, expires_ms);
+    le64_put(t + 4, at_ms);
+    le64_put(t + 12, expires_ms);
     randombytes_buf(t + 20, 8);
     tag(keys->keys[0], t, t + PAYLOAD_BYTES);
     sodium_bin2base64(out, ADMISSION_TOKEN_LEN + 1, t, TOKEN_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -120,18 +108,15 @@ static token_status_t decode(const session_keys_t *keys, str_t token, int kind, 
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         len != TOKEN_BYTES || t[0] != TOKEN_VERSION || t[1] != kind)
         return TOKEN_BAD;
-    const unsigned char *key = NULL;
-    for (unsigned i = 0; i < keys->n; i++)
-        if (keys->ids[i] == t[2])
-            key = keys->keys[i];
+    const unsigned char *key = session_key_for(keys, t[2]);
     if (!key)
         return TOKEN_BAD;
     unsigned char expected[TAG_BYTES];
     tag(key, t, expected);
     if (sodium_memcmp(expected, t + PAYLOAD_BYTES, TAG_BYTES) != 0)
         return TOKEN_BAD;
-    *at_ms = get64(t + 4);
-    uint64_t expires = get64(t + 12);
+    *at_ms = le64_get(t + 4);
+    uint64_t expires = le64_get(t + 12);
     if (now_ms >= expires || *at_ms > now_ms + 60000) /* from the future: not ours */
         return TOKEN_EXPIRED;
     return TOKEN_OK;

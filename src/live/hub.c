@@ -244,6 +244,15 @@ static void send_join(live_room_conn_t *c)
     send_cmd(c->worker, &cmd, c->id, 0);
 }
 
+/* Posts a task to every worker but `from`: make builds the one for w. */
+static void post_to_others(worker_t *from, worker_task_t *(*make)(worker_t *w, void *arg), void *arg)
+{
+    app_t *app = from->app;
+    for (unsigned i = 0; i < app->nthreads; i++)
+        if (app->workers[i] != from)
+            worker_post(app->workers[i], make(app->workers[i], arg));
+}
+
 /* ------------------------------------------------------------------ media (Janus) */
 
 /* A Janus participant id per socket (a person's second tab is another
@@ -345,24 +354,24 @@ static void run_media(worker_task_t *t)
     free(mt);
 }
 
+static worker_task_t *make_media_task(worker_t *w, void *arg)
+{
+    media_task_t *mt = xmalloc(sizeof *mt);
+    *mt = *(const media_task_t *)arg;
+    mt->base.run = run_media;
+    mt->worker = w;
+    return &mt->base;
+}
+
 static void room_created(const janus_result_t *res, void *ud)
 {
     media_ud_t *u = ud;
     worker_t *owner = u->worker;
     local_room_t *l = owner->rooms.ready ? local_get(owner, u->room_id) : NULL;
     if (l && res->status == JANUS_OK) {
-        app_t *app = owner->app;
-        for (unsigned i = 0; i < app->nthreads; i++) {
-            worker_t *w = app->workers[i];
-            if (w == owner)
-                continue;
-            media_task_t *mt = xcalloc(1, sizeof *mt);
-            mt->base.run = run_media;
-            mt->worker = w;
-            mt->room_id = u->room_id;
-            snprintf(mt->pin, sizeof mt->pin, "%s", res->pin);
-            worker_post(w, &mt->base);
-        }
+        media_task_t ready = {.room_id = u->room_id};
+        snprintf(ready.pin, sizeof ready.pin, "%s", res->pin);
+        post_to_others(owner, make_media_task, &ready);
         media_ready_here(owner, u->room_id, res->pin);
     } else if (l) {
         l->media = MEDIA_FAILED;
@@ -506,6 +515,15 @@ static void run_event(worker_task_t *t)
     free(et);
 }
 
+static worker_task_t *make_event_task(worker_t *w, void *arg)
+{
+    event_task_t *et = xcalloc(1, sizeof *et);
+    et->base.run = run_event;
+    et->worker = w;
+    et->event = arg;
+    return &et->base;
+}
+
 /* On the owner, after room_decide accepted: renders the event once, delivers it
  * here, and posts it to every other worker. */
 static void broadcast(worker_t *owner, local_room_t *l, room_cmd_t *ev, unsigned origin, uint64_t conn_id, uint64_t ref)
@@ -523,16 +541,7 @@ static void broadcast(worker_t *owner, local_room_t *l, room_cmd_t *ev, unsigned
     room_event_json(l->room, &e->ev, &b);
     e->json = b.data;
     e->json_len = b.len;
-    for (unsigned i = 0; i < app->nthreads; i++) {
-        worker_t *w = app->workers[i];
-        if (w == owner)
-            continue;
-        event_task_t *et = xcalloc(1, sizeof *et);
-        et->base.run = run_event;
-        et->worker = w;
-        et->event = e;
-        worker_post(w, &et->base);
-    }
+    post_to_others(owner, make_event_task, e);
     deliver(owner, e, true);
     event_unref(e);
 }
@@ -859,21 +868,24 @@ int live_hub_identify(request_t *r, const live_class_t *lc, live_who_t *who)
     return 0;
 }
 
+int live_hub_load_class(request_t *r, live_class_t *lc)
+{
+    int rc = liveclass_get(STORE_READER(r->worker->store_reader), &r->arena, request_param_int(r, "id"), lc);
+    if (rc < 0)
+        respond_error(r, 503, MSG_error_unavailable, NULL);
+    else if (rc == 0)
+        respond_error(r, 404, MSG_error_not_found, NULL);
+    return rc == 1;
+}
+
 static void room_socket(request_t *r)
 {
     worker_t *w = r->worker;
     live_class_t lc;
-    int rc = liveclass_get(STORE_READER(w->store_reader), &r->arena, request_param_int(r, "id"), &lc);
-    if (rc < 0) {
-        respond_error(r, 503, MSG_error_unavailable, NULL);
+    if (!live_hub_load_class(r, &lc))
         return;
-    }
-    if (rc == 0) {
-        respond_error(r, 404, MSG_error_not_found, NULL);
-        return;
-    }
     live_who_t who;
-    rc = live_hub_identify(r, &lc, &who);
+    int rc = live_hub_identify(r, &lc, &who);
     if (rc != 1) {
         if (rc < 0)
             respond_error(r, 503, MSG_error_unavailable, NULL);
@@ -889,8 +901,7 @@ static void room_socket(request_t *r)
         return;
     }
     const config_t *cfg = r->app->config;
-    if (!liveclass_joinable(&lc, clock_now(), (int64_t)(cfg->live_join_early_ms / 1000),
-                            (int64_t)(cfg->live_join_late_ms / 1000))) {
+    if (!live_joinable_now(cfg, &lc, clock_now())) {
         respond_error(r, 409, lc.cancelled_at ? MSG_live_room_cancelled : MSG_live_room_not_open, NULL);
         return;
     }
@@ -945,7 +956,7 @@ static void close_idle_rooms(worker_t *w, int64_t now_ms)
         local_room_t *l = (local_room_t *)(uintptr_t)w->rooms.rooms.values[i];
         if (owner_of(w, l->room->id) != w || l->room->present || l->room->nlobby)
             continue;
-        bool over = now_ms / 1000 > l->room->ends_at + (int64_t)(cfg->live_join_late_ms / 1000);
+        bool over = now_ms / 1000 > l->room->ends_at + live_join_late_s(cfg);
         if (over || now_ms - l->last_event_ms > LIVE_ROOM_IDLE_MS) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 8;

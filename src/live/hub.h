@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include "auth/session.h"
+#include "core/config.h"
 #include "core/u64map.h"
 #include "domain/liveclass.h"
 #include "http/router.h"
@@ -91,6 +92,17 @@ typedef struct live_who {
     int64_t expires_at;
 } live_who_t;
 int live_hub_identify(struct request *r, const live_class_t *lc, live_who_t *who);
+/* The live class of the request's {id}: 1, or 0 with the answer sent (404, 503). */
+int live_hub_load_class(struct request *r, live_class_t *lc);
+
+/* The join window (live_join_early / live_join_late), in seconds. */
+static inline int64_t live_join_early_s(const config_t *cfg) { return (int64_t)(cfg->live_join_early_ms / 1000); }
+static inline int64_t live_join_late_s(const config_t *cfg) { return (int64_t)(cfg->live_join_late_ms / 1000); }
+/* May the live class be joined at `now`? */
+static inline bool live_joinable_now(const config_t *cfg, const live_class_t *lc, int64_t now)
+{
+    return liveclass_joinable(lc, now, live_join_early_s(cfg), live_join_late_s(cfg));
+}
 
 /* This worker's copy of a room, or NULL when nobody has come in since it opened. */
 const room_t *live_hub_room(struct worker *w, int64_t room_id);

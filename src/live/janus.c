@@ -368,6 +368,16 @@ void janus_answer_dispose(janus_answer_t *a)
 
 /* Splits "a, b,c" into trimmed items; each must be an http(s) URL with a host.
  * Returns the count (0 for an empty list) or -1 with err. */
+static void free_urls(char **urls, int n, char **pub, int np)
+{
+    for (int i = 0; i < n; i++)
+        free(urls[i]);
+    for (int i = 0; i < np; i++)
+        free(pub[i]);
+    free(urls);
+    free(pub);
+}
+
 static int split_urls(const char *list, char ***out, const char *what, char *err, size_t errlen)
 {
     *out = NULL;
@@ -1074,22 +1084,12 @@ int janus_start(const janus_options_t *o, janus_t **out, char *err, size_t errle
     if (np < 0 || (np > 0 && np != n)) {
         if (np > 0)
             snprintf(err, errlen, "janus_public_urls: %d URLs for the %d of janus_urls (same order, one each)", np, n);
-        for (int i = 0; i < n; i++)
-            free(urls[i]);
-        for (int i = 0; i < np; i++)
-            free(pub[i]);
-        free(urls);
-        free(pub);
+        free_urls(urls, n, pub, np);
         return -1;
     }
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errlen, "cannot initialise libsodium or libcurl");
-        for (int i = 0; i < n; i++)
-            free(urls[i]);
-        for (int i = 0; i < np; i++)
-            free(pub[i]);
-        free(urls);
-        free(pub);
+        free_urls(urls, n, pub, np);
         return -1;
     }
     janus_t *j = xcalloc(1, sizeof *j);

@@ -43,16 +43,6 @@ static const char *fmt(request_t *r, msg_id_t id, const char **args, size_t n)
     return b.data;
 }
 
-static int64_t early_s(request_t *r)
-{
-    return (int64_t)(r->app->config->live_join_early_ms / 1000);
-}
-
-static int64_t late_s(request_t *r)
-{
-    return (int64_t)(r->app->config->live_join_late_ms / 1000);
-}
-
 msg_id_t liveclass_problem_msg(live_problem_t p)
 {
     switch (p) {
@@ -80,17 +70,6 @@ static const char *when_label(request_t *r, const live_class_t *lc)
     const char *args[3] = {day_label(r, date_of_instant(lc->starts_at)), clock_label(r, lc->starts_at * 1000),
                            clock_label(r, lc->ends_at * 1000)};
     return fmt(r, MSG_liveclass_when, args, 3);
-}
-
-/* The live class of the URL: 1, or 0 with the answer sent. */
-static int load(request_t *r, live_class_t *lc)
-{
-    int rc = liveclass_get(STORE_READER(reader(r)), &r->arena, request_param_int(r, "id"), lc);
-    if (rc < 0)
-        respond_error(r, 503, MSG_error_unavailable, NULL);
-    else if (rc == 0)
-        respond_error(r, 404, MSG_error_not_found, NULL);
-    return rc == 1;
 }
 
 /* Who this is for the room: 1, or 0 with the answer sent (sign in, 403). */
@@ -160,7 +139,7 @@ int liveclass_for_person(request_t *r, const principal_t *p, live_class_t **out,
         }
     }
     int64_t now = clock_now();
-    return liveclass_of_teachings(STORE_READER(reader(r)), &r->arena, ids, n, now - late_s(r),
+    return liveclass_of_teachings(STORE_READER(reader(r)), &r->arena, ids, n, now - live_join_late_s(r->app->config),
                                   now + LIST_DAYS * 24 * 3600, out);
 }
 
@@ -346,14 +325,14 @@ static void render_room(request_t *r, const live_class_t *lc, const live_who_t *
     value_set_str(v, "draft", draft.ptr ? draft : STR(""));
     value_set_bool(v, "draft_to_hosts", draft_to_hosts);
     int64_t now = clock_now();
-    bool joinable = liveclass_joinable(lc, now, early_s(r), late_s(r));
+    bool joinable = live_joinable_now(r->app->config, lc, now);
     value_set_bool(v, "can_cancel", host && !lc->cancelled_at && now < lc->ends_at);
     if (lc->cancelled_at) {
         value_set_bool(v, "cancelled", true);
     } else if (!joinable && now >= lc->ends_at) {
         value_set_bool(v, "over", true);
     } else if (!joinable) {
-        int64_t opens = lc->starts_at - early_s(r);
+        int64_t opens = lc->starts_at - live_join_early_s(r->app->config);
         const char *args[2] = {day_label(r, date_of_instant(opens)), clock_label(r, opens * 1000)};
         value_set_cstr(v, "opens_label", fmt(r, MSG_liveclass_opens_at, args, 2));
     }
@@ -428,10 +407,10 @@ static void live_room_page(request_t *r)
 {
     live_class_t lc;
     live_who_t who;
-    if (!load(r, &lc) || !who_or_answer(r, &lc, &who))
+    if (!live_hub_load_class(r, &lc) || !who_or_answer(r, &lc, &who))
         return;
     /* A guest's page knocks for them (the socket does the same with JavaScript). */
-    if (who.role == ROOM_GUEST && liveclass_joinable(&lc, clock_now(), early_s(r), late_s(r))) {
+    if (who.role == ROOM_GUEST && live_joinable_now(r->app->config, &lc, clock_now())) {
         const room_t *room = live_hub_room(r->worker, lc.id);
         if (!room || (!room_member(room, who.member) && !room_in_lobby(room, who.member))) {
             if (room && room_guest_refused(room, who.member)) {
@@ -490,14 +469,14 @@ static void post_done(request_t *r, room_refusal_t refusal)
 static post_ctx_t *post_begin(request_t *r, form_t **form)
 {
     post_ctx_t *c = ARENA_NEW(&r->arena, post_ctx_t);
-    if (!load(r, &c->lc) || !who_or_answer(r, &c->lc, &c->who))
+    if (!live_hub_load_class(r, &c->lc) || !who_or_answer(r, &c->lc, &c->who))
         return NULL;
     *form = request_form(r);
     if (!*form)
         return NULL;
     r->ctx = c;
     c->back = arena_printf(&r->arena, "/live/%lld", (long long)c->lc.id);
-    if (!liveclass_joinable(&c->lc, clock_now(), early_s(r), late_s(r))) {
+    if (!live_joinable_now(r->app->config, &c->lc, clock_now())) {
         str_t text = form_get(*form, "text");
         render_room(r, &c->lc, &c->who, 409, msg(r, MSG_liveclass_error_closed), text, false);
         return NULL;
@@ -596,7 +575,7 @@ static void live_cancel_submit(request_t *r)
     if (!p)
         return;
     cancel_job_t *j = ARENA_NEW(&r->arena, cancel_job_t);
-    if (!load(r, &j->lc) || !request_form(r))
+    if (!live_hub_load_class(r, &j->lc) || !request_form(r))
         return;
     policy_target_t t = policy_target_of_teaching(&j->lc.teaching);
     if (!policy_allows(p, POLICY_LIVE_HOST, &t)) {
@@ -628,7 +607,7 @@ static const live_presence_t *presence_of(const attendance_view_t *a, int64_t pe
 static int attendance_load(request_t *r, live_class_t *lc, attendance_view_t *a)
 {
     const principal_t *p = request_require_principal(r);
-    if (!p || !load(r, lc))
+    if (!p || !live_hub_load_class(r, lc))
         return 0;
     policy_target_t t = policy_target_of_teaching(&lc->teaching);
     if (!policy_allows(p, POLICY_LIVE_HOST, &t)) {
@@ -779,7 +758,7 @@ static int load_invitation(request_t *r, live_class_t *lc)
         respond_error(r, 503, MSG_error_unavailable, NULL);
     else if (rc == 0)
         respond_error(r, 404, MSG_error_not_found, NULL);
-    else if (lc->cancelled_at || clock_now() >= lc->ends_at + late_s(r))
+    else if (lc->cancelled_at || clock_now() >= lc->ends_at + live_join_late_s(r->app->config))
         respond_error(r, 410, lc->cancelled_at ? MSG_liveclass_cancelled : MSG_liveclass_over, NULL);
     else
         return 1;
@@ -818,7 +797,8 @@ static void guest_written(request_t *r, void *ud, int status)
         render_guest(r, &j->lc, 503, j->name, msg(r, MSG_error_unavailable));
         return;
     }
-    live_guest_token_t t = {.live_id = j->lc.id, .guest_id = j->id, .expires_at = j->lc.ends_at + late_s(r)};
+    live_guest_token_t t = {.live_id = j->lc.id, .guest_id = j->id,
+                            .expires_at = j->lc.ends_at + live_join_late_s(r->app->config)};
     char token[LIVE_GUEST_TOKEN_LEN + 1];
     liveclass_guest_token(app_session_keys(r->app), &t, token);
     request_set_cookie(r, "lg", str_from(arena_strndup(&r->arena, token, LIVE_GUEST_TOKEN_LEN)),

@@ -17,6 +17,7 @@
 #include "http/identity.h"
 #include "http/response.h"
 #include "http/worker.h"
+#include "live/hub.h"
 #include "web/page.h"
 #include "web/template.h"
 
@@ -210,8 +211,7 @@ value_t *live_class_value(request_t *r, const live_class_t *lc)
     value_set_cstr(m, "starts", hhmm(r, clock_local_minutes(lc->starts_at)));
     value_set_cstr(m, "ends", hhmm(r, clock_local_minutes(lc->ends_at)));
     value_set_cstr(m, "room_url", arena_printf(&r->arena, "/live/%lld", (long long)lc->id));
-    value_set_bool(m, "joinable", liveclass_joinable(lc, clock_now(), (int64_t)(cfg->live_join_early_ms / 1000),
-                                                     (int64_t)(cfg->live_join_late_ms / 1000)));
+    value_set_bool(m, "joinable", live_joinable_now(cfg, lc, clock_now()));
     return m;
 }
 
@@ -305,7 +305,7 @@ static bool learner_view(request_t *r, const learner_t *l, value_t *v)
     value_t *live = value_set_list(v, "live");
     int64_t now = clock_now();
     for (int i = 0; i < day.nlive; i++)
-        if (day.live[i].ends_at + (int64_t)(r->app->config->live_join_late_ms / 1000) > now &&
+        if (day.live[i].ends_at + live_join_late_s(r->app->config) > now &&
             day.live[i].starts_at < now + 7 * 24 * 3600)
             value_push(live, live_class_value(r, &day.live[i]));
     /* new marks of the last two weeks, absences to justify */
@@ -401,7 +401,7 @@ bool schoolday_dashboard(request_t *r, const principal_t *p, value_t *v)
         live_class_t *lc;
         int64_t now = clock_now();
         int nlive = liveclass_of_teachings(STORE_READER(r->worker->store_reader), &r->arena, ids, n,
-                                           now - (int64_t)(r->app->config->live_join_late_ms / 1000),
+                                           now - live_join_late_s(r->app->config),
                                            now + 7 * 24 * 3600, &lc);
         if (nlive < 0)
             return false;
