@@ -24,8 +24,10 @@ const char *notify_kind_code(notify_kind_t k)
     return (unsigned)k < NOTIFY_KIND_COUNT ? codes[k] : "message";
 }
 
+/* The badge's two halves change for different reasons (a message arriving does
+ * not change the feed), so each is recomputed only when its own version moves. */
 typedef struct notify_entry {
-    uint64_t version;
+    uint64_t messages_version, feed_version;
     date_t day;
     notify_badge_t badge;
 } notify_entry_t;
@@ -47,10 +49,20 @@ void notify_cache_dispose(notify_cache_t *c)
     memset(c, 0, sizeof *c);
 }
 
-uint64_t notify_badge_version(store_t *store, const principal_t *p, date_t today)
+uint64_t notify_seen_key(int64_t person_id)
 {
-    (void)today;
-    uint64_t v = store_key_version(store, STORE_TOPIC_MESSAGES, messages_person_key(p->person_id)) +
+    /* in the messages topic, apart from messages_person_key's person ids */
+    return (uint64_t)person_id | (UINT64_C(1) << 63);
+}
+
+static uint64_t messages_version(store_t *store, const principal_t *p)
+{
+    return store_key_version(store, STORE_TOPIC_MESSAGES, messages_person_key(p->person_id));
+}
+
+static uint64_t feed_version(store_t *store, const principal_t *p)
+{
+    uint64_t v = store_key_version(store, STORE_TOPIC_MESSAGES, notify_seen_key(p->person_id)) +
                  store_key_version(store, STORE_TOPIC_SCHOOL_DAY, pupil_day_key(p->person_id)) +
                  store_topic_version(store, STORE_TOPIC_DIRECTORY) + (uint64_t)(clock_now() / BADGE_MAX_AGE);
     for (int i = 0; i < p->nroles; i++)
@@ -66,6 +78,13 @@ uint64_t notify_badge_version(store_t *store, const principal_t *p, date_t today
             v += store_key_version(store, STORE_TOPIC_SCHOOL_DAY, school_day_key(0, l->groups[g]));
     }
     return v;
+}
+
+uint64_t notify_badge_version(store_t *store, const principal_t *p, date_t today)
+{
+    (void)today;
+    /* a sum of counters that only grow: any change to either half moves it */
+    return messages_version(store, p) + feed_version(store, p);
 }
 
 typedef struct feed {
@@ -258,19 +277,26 @@ int notify_feed(store_reader_t *r, arena_t *a, const principal_t *p, date_t toda
     return f.n < limit ? f.n : limit;
 }
 
-static int compute_badge(store_reader_t *r, const principal_t *p, date_t today, int64_t now, notify_badge_t *out)
+static int count_feed(store_reader_t *r, const principal_t *p, date_t today, int64_t now, int *notifications)
 {
     arena_t a;
     arena_init(&a, NULL);
     feed_t f;
     int rc = build_feed(r, &a, p, today, now, false, &f);
-    memset(out, 0, sizeof *out);
-    if (rc >= 0)
-        rc = messages_unread(STORE_READER(r), p->person_id, &out->messages);
+    *notifications = 0;
     for (int i = 0; rc >= 0 && i < f.n; i++)
         if (f.items[i].kind != NOTIFY_MESSAGE && f.items[i].unseen)
-            out->notifications++;
+            (*notifications)++;
     arena_free(&a);
+    return rc < 0 ? rc : 0;
+}
+
+static int compute_badge(store_reader_t *r, const principal_t *p, date_t today, int64_t now, notify_badge_t *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = count_feed(r, p, today, now, &out->notifications);
+    if (rc >= 0)
+        rc = messages_unread(STORE_READER(r), p->person_id, &out->messages);
     return rc < 0 ? rc : 0;
 }
 
@@ -279,15 +305,13 @@ int notify_badge(notify_cache_t *c, store_t *store, store_reader_t *r, const pri
 {
     if (!c->cap)
         return compute_badge(r, p, today, now, out);
-    uint64_t version = notify_badge_version(store, p, today);
+    uint64_t mv = messages_version(store, p), fv = feed_version(store, p);
     uint64_t slot;
     notify_entry_t *e;
     if (u64map_get(&c->index, (uint64_t)p->person_id, &slot)) {
         e = &c->slots[slot - 1];
-        if (e->version == version && date_compare(e->day, today) == 0) {
-            *out = e->badge;
-            return 0;
-        }
+        if (date_compare(e->day, today) != 0)
+            e->messages_version = e->feed_version = UINT64_MAX;
     } else {
         if (c->used == c->cap) {
             /* full: start again (a morning's people refill it) */
@@ -296,14 +320,23 @@ int notify_badge(notify_cache_t *c, store_t *store, store_reader_t *r, const pri
         }
         e = &c->slots[c->used++];
         u64map_put(&c->index, (uint64_t)p->person_id, c->used);
-        e->version = UINT64_MAX;
+        e->messages_version = e->feed_version = UINT64_MAX;
     }
-    int rc = compute_badge(r, p, today, now, out);
-    if (rc < 0)
+    notify_badge_t b = e->badge;
+    int rc = 0;
+    if (e->feed_version != fv)
+        rc = count_feed(r, p, today, now, &b.notifications);
+    if (rc >= 0 && e->messages_version != mv)
+        rc = messages_unread(STORE_READER(r), p->person_id, &b.messages);
+    if (rc < 0) {
+        e->messages_version = e->feed_version = UINT64_MAX; /* half-computed: not kept */
         return rc;
-    e->badge = *out;
+    }
+    e->badge = b;
     e->day = today;
-    e->version = version;
+    e->messages_version = mv;
+    e->feed_version = fv;
+    *out = b;
     return 0;
 }
 
@@ -315,7 +348,7 @@ int notify_mark_seen(store_tx_t *tx, int64_t person_id, int64_t now)
         rc = store_tx_exec(tx, "INSERT INTO notification_settings (person_id, seen_at) VALUES (?, ?)",
                            STORE_ARGS(SA_INT(person_id), SA_INT(now)));
     if (rc == STORE_OK)
-        store_tx_touch_key(tx, STORE_TOPIC_MESSAGES, messages_person_key(person_id));
+        store_tx_touch_key(tx, STORE_TOPIC_MESSAGES, notify_seen_key(person_id));
     return rc;
 }
 

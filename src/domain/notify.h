@@ -8,10 +8,12 @@
  *   when it is newer than the person's seen_at (notify_mark_seen moves it); unread
  *   messages stay in the badge until read, whatever seen_at says.
  * - The badge (unread messages, unseen notifications) is on every page, so it is
- *   cached per worker: an entry stays valid while the person's messages key
- *   (messages_person_key) and the school-day keys the digest depends on are
- *   unchanged and the day is the same. notify_badge_version gives that combined
- *   version so a live connection can tell when to push a new badge.
+ *   cached per worker in two halves: the unread count stays valid while the
+ *   person's messages key (messages_person_key) is unchanged; the feed count
+ *   while their seen key (notify_seen_key) and the school-day keys the feed
+ *   depends on are unchanged; both for the same day. A message arriving thus
+ *   costs one count, not the feed. notify_badge_version combines both versions
+ *   so a live connection can tell when to push a new badge.
  * - Items carry their own link (href) and a short text, already in the person's
  *   language catalogue's terms (the caller formats; this module gives kinds and
  *   data).
@@ -65,6 +67,8 @@ typedef struct notify_cache {
 void notify_cache_init(notify_cache_t *c, size_t capacity);
 void notify_cache_dispose(notify_cache_t *c);
 
+/* The key notify_mark_seen raises (messages topic). */
+uint64_t notify_seen_key(int64_t person_id);
 /* The version a person's badge depends on: any change to it changes this. */
 uint64_t notify_badge_version(store_t *store, const principal_t *p, date_t today);
 /* The person's badge, from the cache when still valid. 0 or a negative status. */
@@ -73,7 +77,7 @@ int notify_badge(notify_cache_t *c, store_t *store, store_reader_t *r, const pri
 /* The feed, newest first, at most `limit` items. *seen_at receives the person's seen_at. */
 int notify_feed(store_reader_t *r, arena_t *a, const principal_t *p, date_t today, int64_t now, int limit,
                 notify_item_t **out, int64_t *seen_at);
-/* Everything up to `now` is seen (a write; raises the person's messages key). */
+/* Everything up to `now` is seen (a write; raises the person's seen key). */
 int notify_mark_seen(store_tx_t *tx, int64_t person_id, int64_t now);
 
 /* E-mail digest settings. */

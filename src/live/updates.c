@@ -15,13 +15,23 @@
 #include "store/store.h"
 #include "web_generated.h"
 
+/* A person with channels open on this worker: their badge is read once for
+ * all of them (a pupil with the site open in several tabs and devices). */
+typedef struct live_person {
+    h2o_linklist_t link;  /* in worker->live.people */
+    h2o_linklist_t conns; /* of live_conn_t, by person_link */
+    int64_t person_id;
+    uint64_t badge_version; /* of the badge last read for them */
+} live_person_t;
+
 /* One open channel. */
 typedef struct live_conn {
-    h2o_linklist_t link; /* in worker->live.conns */
+    h2o_linklist_t link;        /* in worker->live.conns */
+    h2o_linklist_t person_link; /* in person->conns */
+    live_person_t *person;
     worker_t *worker;
     ws_conn_t *ws;
     session_t session;   /* as it was at the handshake */
-    uint64_t badge_version;
     notify_badge_t badge; /* the last one sent */
     unsigned bad_messages;
     live_rate_t rate;
@@ -132,38 +142,91 @@ static void on_close(ws_conn_t *c, void *data)
 {
     (void)c;
     live_conn_t *lc = data;
+    live_worker_t *lw = &lc->worker->live;
     h2o_linklist_unlink(&lc->link);
-    lc->worker->live.count--;
+    h2o_linklist_unlink(&lc->person_link);
+    live_person_t *person = lc->person;
+    if (h2o_linklist_is_empty(&person->conns)) {
+        u64map_erase(&lw->people_index, (uint64_t)person->person_id);
+        h2o_linklist_unlink(&person->link);
+        free(person);
+    }
+    lw->count--;
     free(lc);
+}
+
+/* The person's entry on this worker, made on their first channel. */
+static live_person_t *person_for(live_worker_t *lw, int64_t person_id, uint64_t badge_version)
+{
+    uint64_t ptr;
+    if (u64map_get(&lw->people_index, (uint64_t)person_id, &ptr))
+        return (live_person_t *)(uintptr_t)ptr;
+    live_person_t *person = xcalloc(1, sizeof *person);
+    person->person_id = person_id;
+    person->badge_version = badge_version;
+    h2o_linklist_init_anchor(&person->conns);
+    h2o_linklist_insert(&lw->people, &person->link);
+    u64map_put(&lw->people_index, (uint64_t)person_id, (uint64_t)(uintptr_t)person);
+    return person;
+}
+
+static void close_all(live_person_t *person, uint16_t code, const char *reason)
+{
+    for (h2o_linklist_t *n = person->conns.next; n != &person->conns; n = n->next)
+        ws_close(H2O_STRUCT_FROM_MEMBER(live_conn_t, person_link, n)->ws, code, reason);
 }
 
 static const ws_handlers_t handlers = {.on_text = on_text, .on_close = on_close};
 
-/* Looks at one channel after the store changed: its session, then its badge. */
-static void refresh(live_conn_t *lc, date_t today, int64_t now, bool sessions_known)
+/* Looks at one person after the store changed: their account, their channels'
+ * sessions (when sign-outs moved), then their badge, read once and sent to each
+ * channel that does not show it yet. ws_close and ws_send_text only queue work
+ * for later in the loop, so no channel or person goes away under this. */
+static void refresh(live_worker_t *lw, worker_t *w, live_person_t *person, date_t today, int64_t now,
+                    bool check_sessions)
 {
-    worker_t *w = lc->worker;
     store_t *store = w->app->store;
-    if (sessions_known && session_revoked(&w->revocations, &lc->session)) {
-        ws_close(lc->ws, LIVE_CLOSE_SIGNED_OUT, "signed out");
-        return;
-    }
-    const principal_t *p = principal_cache_get(&w->principals, store, w->store_reader, lc->session.person_id);
+    const principal_t *p = principal_cache_get(&w->principals, store, w->store_reader, person->person_id);
     if (!p || p->disabled) {
-        ws_close(lc->ws, LIVE_CLOSE_SIGNED_OUT, "signed out");
+        close_all(person, LIVE_CLOSE_SIGNED_OUT, "signed out");
         return;
     }
+    if (check_sessions)
+        for (h2o_linklist_t *n = person->conns.next; n != &person->conns; n = n->next) {
+            live_conn_t *lc = H2O_STRUCT_FROM_MEMBER(live_conn_t, person_link, n);
+            if (session_revoked(&w->revocations, &lc->session))
+                ws_close(lc->ws, LIVE_CLOSE_SIGNED_OUT, "signed out");
+        }
     uint64_t version = notify_badge_version(store, p, today);
-    if (version == lc->badge_version)
+    if (version == person->badge_version)
         return;
     notify_badge_t b;
     if (notify_badge(&w->notifications, store, w->store_reader, p, today, now, &b) < 0) {
-        w->live.look_again = true; /* logged by the store; next tick tries again */
+        lw->look_again = true; /* logged by the store; next tick tries again */
         return;
     }
-    lc->badge_version = version;
-    if (b.messages != lc->badge.messages || b.notifications != lc->badge.notifications)
-        send_badge(lc, &b);
+    person->badge_version = version;
+    for (h2o_linklist_t *n = person->conns.next; n != &person->conns; n = n->next) {
+        live_conn_t *lc = H2O_STRUCT_FROM_MEMBER(live_conn_t, person_link, n);
+        if (!ws_is_closing(lc->ws) && (b.messages != lc->badge.messages || b.notifications != lc->badge.notifications))
+            send_badge(lc, &b);
+    }
+}
+
+/* Closes the channels whose session has expired; returns the next expiry. */
+static int64_t close_expired(live_worker_t *lw, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    for (h2o_linklist_t *n = lw->conns.next; n != &lw->conns; n = n->next) {
+        live_conn_t *lc = H2O_STRUCT_FROM_MEMBER(live_conn_t, link, n);
+        if (ws_is_closing(lc->ws))
+            continue;
+        if (lc->session.expires_at <= now)
+            ws_close(lc->ws, LIVE_CLOSE_RECHECK, "session expired");
+        else if (lc->session.expires_at < next)
+            next = lc->session.expires_at;
+    }
+    return next;
 }
 
 static void on_poll(h2o_timeout_entry_t *entry)
@@ -173,34 +236,27 @@ static void on_poll(h2o_timeout_entry_t *entry)
     store_t *store = w->app->store;
     uint64_t now_ms = h2o_now(w->ctx.loop);
     int64_t now = clock_now();
+    if (now >= lw->next_expiry)
+        lw->next_expiry = close_expired(lw, now);
     /* Read the counter before any version: a write landing after this read shows
      * on the next tick, never in between. */
     uint64_t changes = store_change_count(store);
     date_t today = date_today();
     bool look = lw->look_again || changes != lw->change_count || date_compare(today, lw->day) != 0 ||
                 now_ms - lw->last_full_ms >= LIVE_FULL_SWEEP_MS;
-    bool sessions_known = false;
     if (look) {
         lw->look_again = false;
         lw->change_count = changes;
         lw->day = today;
         lw->last_full_ms = now_ms;
-        sessions_known = revocations_refresh(&w->revocations, store, w->store_reader, now) == 0;
+        bool sessions_known = revocations_refresh(&w->revocations, store, w->store_reader, now) == 0;
         if (!sessions_known)
             lw->look_again = true;
-    }
-    h2o_linklist_t *node = lw->conns.next;
-    while (node != &lw->conns) {
-        live_conn_t *lc = H2O_STRUCT_FROM_MEMBER(live_conn_t, link, node);
-        node = node->next;
-        if (ws_is_closing(lc->ws))
-            continue;
-        if (lc->session.expires_at <= now) {
-            ws_close(lc->ws, LIVE_CLOSE_RECHECK, "session expired");
-            continue;
-        }
-        if (look)
-            refresh(lc, today, now, sessions_known);
+        bool check_sessions = sessions_known && w->revocations.topic_version != lw->sessions_version;
+        for (h2o_linklist_t *n = lw->people.next; n != &lw->people; n = n->next)
+            refresh(lw, w, H2O_STRUCT_FROM_MEMBER(live_person_t, link, n), today, now, check_sessions);
+        if (check_sessions)
+            lw->sessions_version = w->revocations.topic_version;
     }
     if (lw->count && !lw->stopping)
         h2o_timeout_link(w->ctx.loop, &lw->poll, &lw->poll_entry);
@@ -241,7 +297,6 @@ static void live_updates(request_t *r)
     live_conn_t *lc = xcalloc(1, sizeof *lc);
     lc->worker = w;
     lc->session = *request_session(r);
-    lc->badge_version = version;
     live_rate_init(&lc->rate, h2o_now(w->ctx.loop));
     ws_conn_t *c = ws_accept(r, &handlers, lc);
     if (!c) {
@@ -251,7 +306,13 @@ static void live_updates(request_t *r)
     lc->ws = c;
     live_worker_t *lw = &w->live;
     h2o_linklist_insert(&lw->conns, &lc->link);
+    /* A person already here keeps their version: the next look brings their other
+     * channels up to date if this badge is newer. */
+    lc->person = person_for(lw, p->person_id, version);
+    h2o_linklist_insert(&lc->person->conns, &lc->person_link);
     lw->count++;
+    if (lc->session.expires_at < lw->next_expiry)
+        lw->next_expiry = lc->session.expires_at;
     send_badge(lc, &b);
     if (lw->ready && !lw->stopping && !h2o_timeout_is_linked(&lw->poll_entry)) {
         /* The first channel of this worker: start from the store's state now. */
@@ -271,6 +332,9 @@ void live_worker_init(worker_t *w)
     live_worker_t *lw = &w->live;
     memset(lw, 0, sizeof *lw);
     h2o_linklist_init_anchor(&lw->conns);
+    h2o_linklist_init_anchor(&lw->people);
+    u64map_init(&lw->people_index);
+    lw->next_expiry = INT64_MAX;
     h2o_timeout_init(w->ctx.loop, &lw->poll, w->app->config->live_poll_interval_ms);
     lw->poll_entry.cb = on_poll;
     lw->day = date_today();
@@ -293,6 +357,7 @@ void live_worker_dispose(worker_t *w)
     if (h2o_timeout_is_linked(&lw->poll_entry))
         h2o_timeout_unlink(&lw->poll_entry);
     h2o_timeout_dispose(w->ctx.loop, &lw->poll);
+    u64map_dispose(&lw->people_index);
     lw->ready = false;
 }
 

@@ -13,15 +13,18 @@
  * - Change detection: one timer per worker (live_poll_interval). A tick does
  *   nothing but read store_change_count unless the store changed, the day
  *   changed, or LIVE_FULL_SWEEP_MS went by (badges also age with time); then
- *   each connection compares notify_badge_version with the one its last badge
- *   came from, and only a different version reads the badge (from the worker's
- *   cache). No lock, no other thread involved.
- * - The session is checked again on those ticks: logged out, revoked (sign-out
- *   everywhere, password change) or the account disabled closes the channel with
- *   LIVE_CLOSE_SIGNED_OUT (4401: the script stops). The expiry the channel was
- *   opened with is checked on every tick: past it the channel closes with
- *   LIVE_CLOSE_RECHECK (4001: the script reconnects, with a cookie that page
- *   loads may have renewed).
+ *   each person with channels on the worker (one entry for all their tabs and
+ *   devices) compares notify_badge_version with the one their last badge came
+ *   from, and only a different version reads the badge (from the worker's
+ *   cache), once, for every channel of theirs that does not show it yet. No
+ *   lock, no other thread involved.
+ * - Sessions are checked again on those ticks: an account disabled closes its
+ *   channels, and when sign-outs moved (the revocations' topic) each channel's
+ *   session is checked: logged out or revoked (sign-out everywhere, password
+ *   change) closes it with LIVE_CLOSE_SIGNED_OUT (4401: the script stops). A
+ *   tick that reaches the earliest expiry among the open channels closes those
+ *   past it with LIVE_CLOSE_RECHECK (4001: the script reconnects, with a cookie
+ *   that page loads may have renewed).
  * - From the client only {"type":"ping"} means something (answered
  *   {"type":"pong"}). Anything else gets {"type":"error","code":C} with C one of
  *   bad_json, bad_message, unknown_type, rate_limited (more than LIVE_RATE_BURST
@@ -36,6 +39,7 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "core/u64map.h"
 #include "http/router.h"
 #include "http/websocket.h"
 
@@ -54,13 +58,17 @@ enum {
 
 /* Per worker (worker_t.live), touched by its thread only. */
 typedef struct live_worker {
-    h2o_linklist_t conns; /* of this module's connections */
+    h2o_linklist_t conns;  /* of this module's connections */
+    h2o_linklist_t people; /* of the people they belong to */
+    u64map_t people_index; /* person id -> their entry in people */
     uint64_t count;
     h2o_timeout_t poll;
     h2o_timeout_entry_t poll_entry;
     bool ready, stopping;
     bool look_again;       /* a badge could not be read: look at every connection next tick */
     uint64_t change_count; /* store_change_count at the last look */
+    uint64_t sessions_version; /* the revocations' topic version at the last session check */
+    int64_t next_expiry;   /* the earliest session expiry among the open channels */
     date_t day;
     uint64_t last_full_ms;
 } live_worker_t;

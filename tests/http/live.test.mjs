@@ -158,6 +158,47 @@ test('badge changes are pushed: notifications seen, then a new mark, then a mess
   }
 });
 
+test("a person's channels come and go: the ones left keep getting pushes, a new one starts from the current badge", async (t) => {
+  const csrf = await csrfOf(who.teacher);
+  const send = async (subject) => {
+    const sent = await who.teacher.json('POST', '/api/v1/conversations',
+      { to: [`p:${ids.pupil}`], subject, body: 'Un mot.' }, { 'x-csrf-token': csrf });
+    assert.ok(sent.status === 201 || sent.status === 200, sent.text);
+  };
+  const a = await open(s, who.pupil);
+  const b = await open(s, who.pupil);
+  const parent = await open(s, who.parent);
+  t.after(() => { for (const x of [a, b, parent]) x.ws.destroy(); });
+  const start = a.first.messages;
+
+  await send('Premier');
+  assert.equal((await a.ws.next({ timeout: 3000 })).messages, start + 1);
+  assert.equal((await b.ws.next({ timeout: 3000 })).messages, start + 1);
+
+  // One tab closes; the other still hears, and a tab opened now starts with the current count.
+  a.ws.close();
+  assert.equal((await a.ws.waitClosed()).code, 1000);
+  await send('Deuxième');
+  assert.equal((await b.ws.next({ timeout: 3000 })).messages, start + 2);
+  const c = await open(s, who.pupil);
+  t.after(() => c.ws.destroy());
+  assert.equal(c.first.messages, start + 2);
+
+  // Every tab closes, then one comes back: the person starts afresh and still hears.
+  for (const x of [b, c]) { x.ws.close(); await x.ws.waitClosed(); }
+  const d = await open(s, who.pupil);
+  t.after(() => d.ws.destroy());
+  assert.equal(d.first.messages, start + 2);
+  await send('Troisième');
+  assert.equal((await d.ws.next({ timeout: 3000 })).messages, start + 3);
+
+  // Someone else's channel heard none of it.
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(parent.ws.messages.length, 1, JSON.stringify(parent.ws.messages));
+  d.ws.close();
+  parent.ws.close();
+});
+
 test('client messages: ping is answered, everything else is an error, never a crash', async () => {
   const { ws } = await open(s, who.pupil);
   ws.sendJson({ type: 'ping' });

@@ -395,6 +395,61 @@ static void test_read_state_blocks_and_badge(void **state)
     principal_dispose(&p);
 }
 
+static int mark_seen_fn(store_tx_t *tx, void *ud)
+{
+    const int64_t *v = ud;
+    return notify_mark_seen(tx, v[0], v[1]);
+}
+
+/* The cached badge is the uncached one whichever half moved: a message (the
+ * unread count) or "seen" (the feed count); each move changes the version. */
+static void test_badge_halves(void **state)
+{
+    (void)state;
+    principal_t p;
+    load(lea(), &p);
+    notify_cache_t cache, none;
+    notify_cache_init(&cache, 16);
+    notify_cache_init(&none, 0);
+    notify_badge_t cached, fresh;
+    date_t today = date_today();
+    assert_int_equal(notify_badge(&cache, store, rd, &p, today, clock_now(), &cached), 0);
+    uint64_t v0 = notify_badge_version(store, &p, today);
+
+    int64_t one[1] = {lea()};
+    msg_resolved_t to = {.people = one, .npeople = 1, .broadcast = ""};
+    send_ctx_t c = {.m = {.school_id = school(), .author_id = staff(), .to = &to, .subject = STR("Moitiés"),
+                          .body = STR("Un message, le fil ne bouge pas."), .now = clock_now()}};
+    assert_int_equal(store_write_sync(store, send_fn, &c), STORE_OK);
+    uint64_t v1 = notify_badge_version(store, &p, today);
+    assert_true(v1 != v0);
+    notify_badge_t before = cached;
+    assert_int_equal(notify_badge(&cache, store, rd, &p, today, clock_now(), &cached), 0);
+    assert_int_equal(notify_badge(&none, store, rd, &p, today, clock_now(), &fresh), 0);
+    assert_int_equal(cached.messages, before.messages + 1);
+    assert_int_equal(cached.messages, fresh.messages);
+    assert_int_equal(cached.notifications, fresh.notifications);
+
+    /* everything seen: the feed count drops to what stays (absences), messages stay */
+    assert_true(cached.notifications > 0); /* the demo pupil has news, homework, marks */
+    int64_t seen[2] = {lea(), clock_now() + 1};
+    assert_int_equal(store_write_sync(store, mark_seen_fn, seen), STORE_OK);
+    assert_true(notify_badge_version(store, &p, today) != v1);
+    before = cached;
+    assert_int_equal(notify_badge(&cache, store, rd, &p, today, clock_now(), &cached), 0);
+    assert_int_equal(notify_badge(&none, store, rd, &p, today, clock_now(), &fresh), 0);
+    assert_true(cached.notifications < before.notifications);
+    assert_int_equal(cached.notifications, fresh.notifications);
+    assert_int_equal(cached.messages, before.messages);
+    assert_int_equal(cached.messages, fresh.messages);
+    /* unchanged: the same answer again */
+    assert_int_equal(notify_badge(&cache, store, rd, &p, today, clock_now(), &before), 0);
+    assert_memory_equal(&before, &cached, sizeof before);
+    notify_cache_dispose(&none);
+    notify_cache_dispose(&cache);
+    principal_dispose(&p);
+}
+
 static void test_inbox_cache(void **state)
 {
     (void)state;
@@ -454,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_checks),
         cmocka_unit_test(test_broadcast_fan_out_and_private_replies),
         cmocka_unit_test(test_read_state_blocks_and_badge),
+        cmocka_unit_test(test_badge_halves),
         cmocka_unit_test(test_inbox_cache),
     };
     return cmocka_run_group_tests(tests, demo_setup, demo_teardown);
